@@ -1,0 +1,46 @@
+import {Command, Flags} from '@oclif/core'
+import {NcapError} from '../errors.js'
+
+/**
+ * The one base class of ncap's commands: --json rendering of the typed result
+ * that run() returns, and errors turned into a message and an exit code.
+ * oclif's own parse errors (unknown flag, missing argument) already exit 2.
+ */
+export abstract class NcapCommand extends Command {
+  static override enableJsonFlag = true
+
+  /** Human output, suppressed under --json. */
+  protected say(message = ''): void {
+    if (!this.jsonEnabled()) this.log(message)
+  }
+
+  /** Warnings go to stderr, so --json output on stdout stays parseable. */
+  protected warnLine(message: string): void {
+    process.stderr.write(`Warning: ${message}\n`)
+  }
+
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (error instanceof NcapError) {
+      if (this.jsonEnabled()) {
+        this.logJson({error: {code: error.code, message: error.message, suggestions: error.suggestions}})
+        this.exit(error.exitCode)
+      }
+      const hint = error.suggestions.length > 0 ? `\n${error.suggestions.map((s) => `Try: ${s}`).join('\n')}` : ''
+      process.stderr.write(`Error: ${error.message}${hint}\n`)
+      this.exit(error.exitCode)
+    }
+    return super.catch(error)
+  }
+}
+
+export const targetFlags = {
+  target: Flags.string({
+    description: 'where to run: the embedded emulator, a LocalStack container or AWS',
+    options: ['local', 'localstack', 'aws'],
+    default: 'local',
+    helpGroup: 'TARGET',
+  }),
+  'endpoint-url': Flags.string({description: 'any AWS-compatible endpoint (overrides --target)', helpGroup: 'TARGET'}),
+  profile: Flags.string({description: 'AWS profile (target aws)', helpGroup: 'TARGET'}),
+  region: Flags.string({description: 'AWS region (default: the config\'s REGION)', helpGroup: 'TARGET'}),
+}
