@@ -108,3 +108,9 @@ export interface ServiceEnvironment {
   /** Other services, by signing name, made on first use (S3 notifications reach Lambda this way later). */
   getService(signingName: string): Promise<EmulatedService | undefined>
 }
+
+/** The account's identity state (IAM users, keys, roles, STS sessions): resolves keys and evaluates policies. */
+export interface Identity extends CredentialResolver, Authorizer {}
+
+/** services/iam/index.ts exports `openIdentity: IdentityFactory`; the core opens it once per state folder. */
+export type IdentityFactory = (stateDir: string) => Promise<Identity>

@@ -42,5 +42,5 @@ export const targetFlags = {
   }),
   'endpoint-url': Flags.string({description: 'any AWS-compatible endpoint (overrides --target)', helpGroup: 'TARGET'}),
   profile: Flags.string({description: 'AWS profile (target aws)', helpGroup: 'TARGET'}),
-  region: Flags.string({description: 'AWS region (default: the config\'s REGION)', helpGroup: 'TARGET'}),
+  region: Flags.string({description: "AWS region (default: the config's REGION)", helpGroup: 'TARGET'}),
 }

@@ -1,0 +1,25 @@
+import {Flags} from '@oclif/core'
+import {type StopResult, stopEmulator} from '../../src/emulator/lifecycle.js'
+import {resolveStateDir} from '../../src/emulator/paths.js'
+import {NcapCommand} from '../../src/ui/ncap-command.js'
+
+export default class EmulatorStop extends NcapCommand {
+  static override summary = 'Stop the embedded emulator.'
+  static override description =
+    'Sends SIGTERM to the emulator of the state folder, waits up to 5 s for it to close cleanly, then SIGKILL. Stopping an emulator that is not running is not an error.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --state-dir ./.ncap/emulator --json',
+  ]
+  static override flags = {
+    'state-dir': Flags.string({description: 'state folder (default: $NCAP_HOME/emulator or the per-user data folder)'}),
+  }
+
+  async run(): Promise<StopResult> {
+    const {flags} = await this.parse(EmulatorStop)
+    const result = await stopEmulator(resolveStateDir(flags['state-dir']))
+    if (!result.stopped) this.say(`Emulator not running (state folder ${result.stateDir})`)
+    else this.say(`Emulator stopped (pid ${result.pid}${result.forced ? ', killed after 5 s' : ''})`)
+    return result
+  }
+}

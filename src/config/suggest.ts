@@ -1,0 +1,17 @@
+import {distance} from 'fastest-levenshtein'
+
+/**
+ * The known key a misspelt key most likely meant, or undefined when none is near.
+ * Case is ignored (IAM-style "pipelinename" means PipelineName); "near" allows one
+ * edit for short keys and two for keys of eight characters or more.
+ */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase()
+  const budget = lower.length >= 8 ? 2 : 1
+  let best: {name: string; d: number} | undefined
+  for (const name of known) {
+    const d = distance(lower, name.toLowerCase())
+    if (d <= budget && (best === undefined || d < best.d)) best = {name, d}
+  }
+  return best?.name
+}
