@@ -2,6 +2,7 @@
  * The stack config: find it, read it, check it, and hand back the normalized Pipeline
  * with its warnings, or a ConfigError listing every error.
  */
+import {homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 import {checkPipeline} from './check.js'
 import {ConfigError} from './errors.js'
@@ -31,8 +32,9 @@ export async function loadPipeline(
   if (!parsed.ok) throw new ConfigError([parsed.diagnostic])
   let workspace: WorkspaceUser[] = []
   const warnings: Diagnostic[] = []
-  if (options.workspaceDir !== false) {
-    const scanned = scanWorkspace(path.resolve(options.workspaceDir ?? path.dirname(path.dirname(file))), file)
+  const workspaceDir = options.workspaceDir ?? defaultWorkspace(file)
+  if (workspaceDir !== false) {
+    const scanned = scanWorkspace(path.resolve(workspaceDir), file)
     workspace = scanned.users
     warnings.push(...scanned.warnings)
   }
@@ -40,4 +42,15 @@ export async function loadPipeline(
   warnings.push(...result.warnings)
   if (result.errors.length > 0 || !result.pipeline) throw new ConfigError(result.errors, warnings)
   return {pipeline: result.pipeline, warnings}
+}
+
+/**
+ * The folder above the pipeline's, unless that is a catch-all (the system temp folder,
+ * the home folder, the file-system root): pipelines that merely sit side by side there
+ * are not a workspace, and must not change each other's templates.
+ */
+function defaultWorkspace(file: string): string | false {
+  const parent = path.dirname(path.dirname(file))
+  const catchAll = [tmpdir(), homedir(), path.parse(parent).root].map((p) => path.resolve(p))
+  return catchAll.includes(path.resolve(parent)) ? false : parent
 }

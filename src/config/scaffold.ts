@@ -210,7 +210,8 @@ function describe(d: Diagnostic, answers: InitAnswers): AnswerProblem {
     const said = `${d.found} is not ${d.expected}${d.message.startsWith(stem) ? d.message.slice(stem.length) : ''}`
     return {flag, message: d.found === value ? `${flag}: ${said}` : `${flag} ${value}: ${said}`}
   }
-  return {flag, message: `${flag}: ${value}: ${d.message}`}
+  // A --group value is one of several: name it as it was given (--group "lab:ann"), as its parse errors do.
+  return {flag, message: flag === '--group' ? `--group ${value}: ${d.message}` : `${flag}: ${value}: ${d.message}`}
 }
 
 /**
@@ -371,38 +372,37 @@ export async function writeScaffold(dir: string, files: ScaffoldFile[]): Promise
 }
 
 async function moveIntoPlace(folder: string, content: string, previous: string, files: ScaffoldFile[]): Promise<{overwritten: string[]}> {
-  const done: Array<{path: string; hadPrevious: boolean}> = []
+  const moves: Array<{path: string; backedUp: boolean; placed: boolean}> = []
   const createdDirs: string[] = []
   try {
     for (const file of files) {
       const target = join(folder, file.path)
-      for (let d = dirname(target), chain: string[] = []; ; d = dirname(d)) {
-        if (d === folder || existsSync(d)) {
-          for (const c of chain.reverse()) {
-            await mkdir(c)
-            createdDirs.push(c)
-          }
-          break
-        }
-        chain.push(d)
+      const missing: string[] = []
+      for (let d = dirname(target); d !== folder && !existsSync(d); d = dirname(d)) missing.unshift(d)
+      for (const d of missing) {
+        await mkdir(d)
+        createdDirs.push(d)
       }
-      const hadPrevious = existsSync(target)
-      if (hadPrevious) {
+      const move = {path: file.path, backedUp: false, placed: false}
+      moves.push(move)
+      if (existsSync(target)) {
         await mkdir(dirname(join(previous, file.path)), {recursive: true})
         await rename(target, join(previous, file.path))
+        move.backedUp = true
       }
-      done.push({path: file.path, hadPrevious})
       await rename(join(content, file.path), target)
+      move.placed = true
     }
   } catch (error) {
-    for (const {path, hadPrevious} of done.reverse()) {
-      await rm(join(folder, path), {force: true})
-      if (hadPrevious) await rename(join(previous, path), join(folder, path))
+    // Undo in reverse; keep going past a step that fails so as much as possible is put back.
+    for (const move of moves.reverse()) {
+      if (move.placed) await rm(join(folder, move.path), {force: true}).catch(() => undefined)
+      if (move.backedUp) await rename(join(previous, move.path), join(folder, move.path)).catch(() => undefined)
     }
     for (const d of createdDirs.reverse()) await rmdir(d).catch(() => undefined)
     throw error
   }
-  return {overwritten: done.filter((f) => f.hadPrevious).map((f) => f.path)}
+  return {overwritten: moves.filter((m) => m.backedUp).map((m) => m.path)}
 }
 
 /** `ncap init`: checks the answers and the folder, then writes the pipeline. */

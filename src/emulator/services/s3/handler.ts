@@ -1,0 +1,168 @@
+/**
+ * S3's wire: path-style routing (`/`, `/bucket`, `/bucket/key…`) and
+ * sub-resources by query, to the operations in buckets.ts, objects.ts and
+ * uploads.ts. Keys are taken from the raw request path and decoded exactly
+ * once, so `..`, `%2F`, spaces and `+` are only bytes of a key; they never
+ * meet the file system (the store names objects by hash).
+ */
+import {AwsError} from '../../errors.js'
+import {asAwsError, sendError} from '../../protocols/errors.js'
+import {sendXml} from '../../protocols/restxml.js'
+import type {EmulatedService, RequestContext} from '../../types.js'
+import * as buckets from './buckets.js'
+import * as errors from './errors.js'
+import {MultipartUploads} from './multipart.js'
+import * as objects from './objects.js'
+import type {S3State} from './state.js'
+import * as uploads from './uploads.js'
+import {header, OWNER} from './wire.js'
+
+/** Sub-resources S3 has that this emulator does not keep: refused by name rather than mistaken for a listing. */
+const UNSUPPORTED = [
+  'accelerate',
+  'analytics',
+  'cors',
+  'intelligent-tiering',
+  'inventory',
+  'lifecycle',
+  'logging',
+  'metrics',
+  'object-lock',
+  'ownershipControls',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'legal-hold',
+  'select',
+  'torrent',
+  'website',
+  'attributes',
+  'versions',
+]
+
+export function splitPath(rawUrl: string): {bucket?: string; key?: string} {
+  const path = rawUrl.split('?')[0] as string
+  const rest = path.slice(1)
+  if (rest === '') return {}
+  const slash = rest.indexOf('/')
+  try {
+    if (slash < 0) return {bucket: decodeURIComponent(rest)}
+    const bucket = decodeURIComponent(rest.slice(0, slash))
+    const key = rest.slice(slash + 1)
+    return key === '' ? {bucket} : {bucket, key: decodeURIComponent(key)}
+  } catch {
+    throw new AwsError('InvalidURI', "Couldn't parse the specified URI.", 400, {URI: path})
+  }
+}
+
+function acl(ctx: RequestContext): void {
+  sendXml(ctx, 'AccessControlPolicy', {
+    Owner: OWNER,
+    AccessControlList: {
+      Grant: [
+        {
+          Grantee: {'@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@_xsi:type': 'CanonicalUser', ...OWNER},
+          Permission: 'FULL_CONTROL',
+        },
+      ],
+    },
+  })
+}
+
+export class S3Service implements EmulatedService {
+  readonly signingName = 's3'
+  private readonly uploads: MultipartUploads
+
+  constructor(readonly state: S3State) {
+    this.uploads = new MultipartUploads(state)
+  }
+
+  async handle(ctx: RequestContext): Promise<void> {
+    try {
+      await this.route(ctx)
+    } catch (error) {
+      const failure = asAwsError(error)
+      if (failure.status >= 500) console.error('[s3]', error)
+      // Drain what the client is still sending so the error reaches it instead of a reset.
+      ctx.body.resume?.()
+      sendError(ctx, 'restxml', failure)
+    }
+  }
+
+  private route(ctx: RequestContext): Promise<void> | void {
+    const {bucket, key} = splitPath(ctx.req.url ?? '/')
+    const method = ctx.req.method ?? 'GET'
+    const query = ctx.url.searchParams
+    const unsupported = UNSUPPORTED.find((name) => query.has(name))
+    if (unsupported) throw errors.notImplementedHere(`the ?${unsupported} sub-resource`)
+    if (bucket === undefined) {
+      if (method === 'GET') return buckets.listBuckets(ctx, this.state)
+      throw errors.methodNotAllowed(method, 'SERVICE')
+    }
+    if (key === undefined) return this.bucketOperation(ctx, method, query, bucket)
+    return this.objectOperation(ctx, method, query, bucket, key)
+  }
+
+  private bucketOperation(ctx: RequestContext, method: string, query: URLSearchParams, bucket: string) {
+    const state = this.state
+    for (const [parameter, config] of Object.entries(buckets.CONFIG_QUERIES))
+      if (query.has(parameter)) return buckets.bucketConfig(ctx, state, bucket, config)
+    if (query.has('acl') && method === 'GET') {
+      ctx.authorize('s3:GetBucketAcl', buckets.bucketArn(bucket))
+      state.bucket(bucket)
+      return acl(ctx)
+    }
+    if (query.has('versioning') && method === 'GET') {
+      ctx.authorize('s3:GetBucketVersioning', buckets.bucketArn(bucket))
+      state.bucket(bucket)
+      return sendXml(ctx, 'VersioningConfiguration', {})
+    }
+    if (query.has('acl') || query.has('versioning'))
+      throw errors.notImplementedHere(`${method} ?${query.has('acl') ? 'acl' : 'versioning'}`)
+    switch (method) {
+      case 'GET':
+        if (query.has('location')) return buckets.getBucketLocation(ctx, state, bucket)
+        if (query.has('uploads')) return uploads.listUploads(ctx, this.uploads, bucket)
+        return buckets.listObjects(ctx, state, bucket)
+      case 'PUT':
+        return buckets.createBucket(ctx, state, bucket)
+      case 'HEAD':
+        return buckets.headBucket(ctx, state, bucket)
+      case 'DELETE':
+        return buckets.deleteBucket(ctx, state, bucket)
+      case 'POST':
+        if (query.has('delete')) return objects.deleteObjects(ctx, state, bucket)
+    }
+    throw errors.methodNotAllowed(method, 'BUCKET')
+  }
+
+  private objectOperation(ctx: RequestContext, method: string, query: URLSearchParams, bucket: string, key: string) {
+    const state = this.state
+    if (query.has('acl') && method === 'GET') {
+      ctx.authorize('s3:GetObjectAcl', objects.objectArn(bucket, key))
+      state.readObject(bucket, key, {})
+      return acl(ctx)
+    }
+    if (query.has('acl') || query.has('tagging'))
+      throw errors.notImplementedHere(`${method} object ?${query.has('acl') ? 'acl' : 'tagging'}`)
+    switch (method) {
+      case 'PUT':
+        if (query.has('uploadId')) return uploads.uploadPart(ctx, this.uploads, bucket, key)
+        if (header(ctx.req.headers, 'x-amz-copy-source') !== undefined) return objects.copyObject(ctx, state, bucket, key)
+        return objects.putObject(ctx, state, bucket, key)
+      case 'GET':
+        if (query.has('uploadId')) return uploads.listParts(ctx, this.uploads, bucket, key)
+        return objects.getObject(ctx, state, bucket, key, false)
+      case 'HEAD':
+        return objects.getObject(ctx, state, bucket, key, true)
+      case 'DELETE':
+        if (query.has('uploadId')) return uploads.abortUpload(ctx, this.uploads, bucket, key)
+        return objects.deleteObject(ctx, state, bucket, key)
+      case 'POST':
+        if (query.has('uploads')) return uploads.createUpload(ctx, this.uploads, bucket, key)
+        if (query.has('uploadId')) return uploads.completeUpload(ctx, this.uploads, bucket, key)
+    }
+    throw errors.methodNotAllowed(method, 'OBJECT')
+  }
+}

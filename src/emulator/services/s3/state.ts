@@ -1,0 +1,382 @@
+/**
+ * S3's behaviour — buckets, objects, listing, conditions, ranges — with no
+ * HTTP in sight (handler.ts does the wire). Every change is committed to the
+ * store before it becomes visible in memory, and writes to one key are
+ * committed one at a time so the last commit wins, whole.
+ */
+import {createReadStream} from 'node:fs'
+import {Readable} from 'node:stream'
+import {type BodyDigests, BodyHasher, type ChecksumAlgorithm} from './checksums.js'
+import * as errors from './errors.js'
+import {compareKeys, insertKey, type ListPage, type ListRequest, listKeys, removeKey} from './listing.js'
+import {type BucketRecord, type ObjectRecord, ObjectStore, type PartRecord, type Segment, type UploadRecord} from './store.js'
+
+export interface Upload {
+  record: UploadRecord
+  parts: Map<number, PartRecord>
+}
+
+export class Bucket {
+  readonly objects = new Map<string, ObjectRecord>()
+  /** Keys in S3's listing order. */
+  readonly keys: string[] = []
+  readonly uploads = new Map<string, Upload>()
+  /** Per-key tail of the commit queue. */
+  readonly locks = new Map<string, Promise<void>>()
+  constructor(public record: BucketRecord) {}
+  get name() {
+    return this.record.name
+  }
+}
+
+export interface ObjectAttributes {
+  contentType?: string
+  metadata: Record<string, string>
+  headers: Record<string, string>
+}
+
+export interface PutObjectInput extends ObjectAttributes {
+  body: AsyncIterable<Buffer | string>
+  checksumAlgorithms: ChecksumAlgorithm[]
+  /** Checks the client's digests once the body has ended (Content-MD5, checksums, trailers); throws to refuse. */
+  verify?: (digests: BodyDigests) => void
+  /** If-None-Match: * — refuse if the key exists. */
+  ifNoneMatch?: string
+}
+
+export interface Conditions {
+  ifMatch?: string
+  ifNoneMatch?: string
+  ifModifiedSince?: Date
+  ifUnmodifiedSince?: Date
+}
+
+export interface ObjectRead {
+  record: ObjectRecord
+  /** Inclusive byte range, when a satisfiable Range was asked for. */
+  range?: {start: number; end: number}
+  notModified: boolean
+}
+
+const VALID_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+
+export function validateBucketName(name: string): void {
+  if (!VALID_BUCKET.test(name) || name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith('xn--'))
+    throw errors.invalidBucketName(name)
+}
+
+export function validateKey(key: string): void {
+  if (key.length === 0) throw errors.invalidArgument('Object key must not be empty', 'key', '')
+  if (Buffer.byteLength(key) > 1024) throw errors.keyTooLong()
+}
+
+export function etagMatches(header: string, etag: string): boolean {
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim().replace(/^W\//, '').replace(/^"|"$/g, '')
+    return tag === '*' || tag === etag
+  })
+}
+
+/** A Range header against an object's size: undefined means the whole object (absent, malformed or multi-range, as S3 does). */
+export function parseRange(header: string | undefined, size: number): {start: number; end: number} | undefined {
+  if (!header) return undefined
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!match || (match[1] === '' && match[2] === '')) return undefined
+  if (match[1] === '') {
+    const suffix = Number(match[2])
+    if (suffix === 0 || size === 0) throw errors.invalidRange(size)
+    return {start: Math.max(0, size - suffix), end: size - 1}
+  }
+  const start = Number(match[1])
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
+  if (match[2] !== '' && Number(match[2]) < start) return undefined
+  if (start >= size) throw errors.invalidRange(size)
+  return {start, end}
+}
+
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000)
+
+/** GET/HEAD preconditions in S3's (RFC 7232) order; throws PreconditionFailed, or reports 304. */
+export function evaluateConditions(record: ObjectRecord, conditions: Conditions): {notModified: boolean} {
+  const modified = seconds(record.lastModified)
+  if (conditions.ifMatch !== undefined) {
+    if (!etagMatches(conditions.ifMatch, record.etag)) throw errors.preconditionFailed('If-Match')
+  } else if (conditions.ifUnmodifiedSince && modified > conditions.ifUnmodifiedSince.getTime() / 1000) {
+    throw errors.preconditionFailed('If-Unmodified-Since')
+  }
+  if (conditions.ifNoneMatch !== undefined) return {notModified: etagMatches(conditions.ifNoneMatch, record.etag)}
+  if (conditions.ifModifiedSince && modified <= conditions.ifModifiedSince.getTime() / 1000) return {notModified: true}
+  return {notModified: false}
+}
+
+export class S3State {
+  readonly buckets = new Map<string, Bucket>()
+  /** Readers per data file: a replaced object's files are unlinked once the last reader is done. */
+  private readonly readers = new Map<string, number>()
+  private readonly doomed = new Set<string>()
+
+  private constructor(readonly store: ObjectStore) {}
+
+  static async open(stateDir: string): Promise<S3State> {
+    const state = new S3State(new ObjectStore(stateDir))
+    for (const loaded of await state.store.load()) {
+      const bucket = new Bucket(loaded.record)
+      for (const object of loaded.objects) bucket.objects.set(object.key, object)
+      bucket.keys.push(...bucket.objects.keys())
+      bucket.keys.sort(compareKeys)
+      for (const upload of loaded.uploads)
+        bucket.uploads.set(upload.record.uploadId, {
+          record: upload.record,
+          parts: new Map(upload.parts.map((part) => [part.partNumber, part])),
+        })
+      state.buckets.set(bucket.name, bucket)
+    }
+    return state
+  }
+
+  bucket(name: string): Bucket {
+    const bucket = this.buckets.get(name)
+    if (!bucket) throw errors.noSuchBucket(name)
+    return bucket
+  }
+
+  listBuckets(): BucketRecord[] {
+    return [...this.buckets.values()].map((bucket) => bucket.record).sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  /** Returns false when the caller already owned the bucket (us-east-1 answers 200 then, other regions 409). */
+  async createBucket(name: string, region: string): Promise<boolean> {
+    validateBucketName(name)
+    if (this.buckets.has(name)) return false
+    const record: BucketRecord = {name, region, creationDate: new Date().toISOString()}
+    const bucket = new Bucket(record)
+    this.buckets.set(name, bucket)
+    try {
+      await this.store.writeBucket(record)
+    } catch (error) {
+      this.buckets.delete(name)
+      throw error
+    }
+    return true
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    const bucket = this.bucket(name)
+    if (bucket.objects.size > 0) throw errors.bucketNotEmpty(name)
+    this.buckets.delete(name)
+    await this.store.removeBucket(name)
+  }
+
+  async updateBucket(name: string, change: (record: BucketRecord) => BucketRecord): Promise<void> {
+    const bucket = this.bucket(name)
+    const record = change(structuredClone(bucket.record))
+    await this.store.writeBucket(record)
+    bucket.record = record
+  }
+
+  list(bucketName: string, request: ListRequest): ListPage & {records: ObjectRecord[]} {
+    const bucket = this.bucket(bucketName)
+    const page = listKeys(bucket.keys, request)
+    return {...page, records: page.keys.map((key) => bucket.objects.get(key) as ObjectRecord)}
+  }
+
+  async putObject(bucketName: string, key: string, input: PutObjectInput): Promise<ObjectRecord> {
+    const bucket = this.bucket(bucketName)
+    validateKey(key)
+    if (input.ifNoneMatch !== undefined && bucket.objects.has(key)) throw errors.preconditionFailed('If-None-Match')
+    const hasher = new BodyHasher(input.checksumAlgorithms)
+    const file = await this.store.writeData(this.store.objectsDir(bucketName), '.data', input.body, hasher)
+    const path = this.store.dataPath(bucketName, file)
+    try {
+      const digests = hasher.finish()
+      input.verify?.(digests)
+      const record: ObjectRecord = {
+        key,
+        segments: [{file, size: digests.size}],
+        size: digests.size,
+        etag: digests.md5.toString('hex'),
+        lastModified: new Date().toISOString(),
+        contentType: input.contentType ?? 'binary/octet-stream',
+        metadata: input.metadata,
+        headers: input.headers,
+        checksums: digests.checksums,
+      }
+      if (Object.keys(digests.checksums).length > 0) record.checksumType = 'FULL_OBJECT'
+      await this.commit(bucket, record, () => {
+        if (input.ifNoneMatch !== undefined && bucket.objects.has(key)) throw errors.preconditionFailed('If-None-Match')
+      })
+      return record
+    } catch (error) {
+      await this.store.removeFile(path)
+      throw error
+    }
+  }
+
+  /** Commits a record (the store's rename), then swaps it into memory; the replaced object's data goes. */
+  async commit(bucket: Bucket, record: ObjectRecord, precheck?: () => void): Promise<void> {
+    const previous = bucket.locks.get(record.key) ?? Promise.resolve()
+    const run = previous.then(async () => {
+      if (this.buckets.get(bucket.name) !== bucket) throw errors.noSuchBucket(bucket.name)
+      precheck?.()
+      await this.store.commitObject(bucket.name, record)
+      const replaced = bucket.objects.get(record.key)
+      bucket.objects.set(record.key, record)
+      if (replaced) this.discard(bucket.name, replaced.segments)
+      else insertKey(bucket.keys, record.key)
+    })
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    bucket.locks.set(record.key, tail)
+    try {
+      await run
+    } finally {
+      if (bucket.locks.get(record.key) === tail) bucket.locks.delete(record.key)
+    }
+  }
+
+  /** Looks an object up and applies preconditions and Range; synchronous so openBody in the same tick reads this very version. */
+  readObject(bucketName: string, key: string, conditions: Conditions, range?: string): ObjectRead {
+    const record = this.bucket(bucketName).objects.get(key)
+    if (!record) throw errors.noSuchKey(key)
+    const {notModified} = evaluateConditions(record, conditions)
+    if (notModified) return {record, notModified}
+    const read: ObjectRead = {record, notModified}
+    const parsed = parseRange(range, record.size)
+    if (parsed) read.range = parsed
+    return read
+  }
+
+  /** Keeps an object's data files from being unlinked until the returned release is called. */
+  pin(bucketName: string, record: ObjectRecord): () => void {
+    const paths = record.segments.map((segment) => this.store.dataPath(bucketName, segment.file))
+    for (const path of paths) this.readers.set(path, (this.readers.get(path) ?? 0) + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      for (const path of paths) {
+        const count = (this.readers.get(path) ?? 1) - 1
+        if (count > 0) this.readers.set(path, count)
+        else {
+          this.readers.delete(path)
+          if (this.doomed.delete(path)) void this.store.removeFile(path)
+        }
+      }
+    }
+  }
+
+  /** Streams bytes start..end (inclusive) of an object across its data files. */
+  openBody(bucketName: string, record: ObjectRecord, start = 0, end = record.size - 1): Readable {
+    if (end < start) return Readable.from([])
+    const release = this.pin(bucketName, record)
+    const paths = record.segments.map((segment) => this.store.dataPath(bucketName, segment.file))
+    const stream =
+      record.segments.length === 1
+        ? createReadStream(paths[0] as string, {start, end, highWaterMark: 256 * 1024})
+        : Readable.from(segmentsBetween(paths, record.segments, start, end), {objectMode: false})
+    stream.once('close', release)
+    stream.once('error', release)
+    return stream
+  }
+
+  /** Unlinks data files now, or when their last reader finishes. */
+  discard(bucketName: string, segments: Segment[]): void {
+    for (const segment of segments) {
+      const path = this.store.dataPath(bucketName, segment.file)
+      if (this.readers.has(path)) this.doomed.add(path)
+      else void this.store.removeFile(path)
+    }
+  }
+
+  /** Deleting a missing key succeeds, as on S3. */
+  async deleteObject(bucketName: string, key: string): Promise<void> {
+    const bucket = this.bucket(bucketName)
+    const previous = bucket.locks.get(key) ?? Promise.resolve()
+    const run = previous.then(async () => {
+      const record = bucket.objects.get(key)
+      if (!record) return
+      await this.store.removeObject(bucketName, key)
+      bucket.objects.delete(key)
+      removeKey(bucket.keys, key)
+      this.discard(bucketName, record.segments)
+    })
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    bucket.locks.set(key, tail)
+    try {
+      await run
+    } finally {
+      if (bucket.locks.get(key) === tail) bucket.locks.delete(key)
+    }
+  }
+
+  /** CopyObject: the copy shares the source's immutable data files through hard links. */
+  async copyObject(
+    source: {bucket: string; key: string; conditions: Conditions},
+    target: {bucket: string; key: string},
+    replace: ObjectAttributes | undefined,
+    checksumAlgorithm?: ChecksumAlgorithm,
+  ): Promise<ObjectRecord> {
+    const sourceRecord = this.bucket(source.bucket).objects.get(source.key)
+    if (!sourceRecord) throw errors.noSuchKey(source.key)
+    if (evaluateConditions(sourceRecord, source.conditions).notModified) throw errors.preconditionFailed('x-amz-copy-source-If-None-Match')
+    const targetBucket = this.bucket(target.bucket)
+    validateKey(target.key)
+    if (source.bucket === target.bucket && source.key === target.key && !replace && !checksumAlgorithm)
+      throw errors.invalidRequest(
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      )
+    // Pin the source while linking, so a concurrent overwrite cannot unlink it first.
+    const release = this.pin(source.bucket, sourceRecord)
+    const segments: Segment[] = []
+    try {
+      for (const segment of sourceRecord.segments)
+        segments.push({
+          file: await this.store.linkData(this.store.dataPath(source.bucket, segment.file), target.bucket),
+          size: segment.size,
+        })
+      let checksums = sourceRecord.checksums
+      if (checksumAlgorithm && checksums[checksumAlgorithm] === undefined) {
+        const hasher = new BodyHasher([checksumAlgorithm])
+        for await (const chunk of this.openBody(source.bucket, sourceRecord)) hasher.update(chunk as Buffer)
+        checksums = hasher.finish().checksums
+      }
+      const record: ObjectRecord = {
+        ...sourceRecord,
+        key: target.key,
+        segments,
+        lastModified: new Date().toISOString(),
+        checksums,
+        ...(replace
+          ? {contentType: replace.contentType ?? 'binary/octet-stream', metadata: replace.metadata, headers: replace.headers}
+          : {}),
+      }
+      await this.commit(targetBucket, record)
+      return record
+    } catch (error) {
+      for (const segment of segments) await this.store.removeFile(this.store.dataPath(target.bucket, segment.file))
+      throw error
+    } finally {
+      release()
+    }
+  }
+}
+
+async function* segmentsBetween(paths: string[], segments: Segment[], start: number, end: number): AsyncGenerator<Buffer> {
+  let offset = 0
+  for (let i = 0; i < segments.length; i++) {
+    const size = (segments[i] as Segment).size
+    const from = Math.max(start, offset)
+    const to = Math.min(end, offset + size - 1)
+    if (from <= to) {
+      for await (const chunk of createReadStream(paths[i] as string, {start: from - offset, end: to - offset, highWaterMark: 256 * 1024}))
+        yield chunk as Buffer
+    }
+    offset += size
+    if (offset > end) break
+  }
+}
