@@ -1,0 +1,256 @@
+/**
+ * Roles, instance profiles, and the temporary credentials STS issues for a
+ * role (AssumeRole) or a user (GetSessionToken).
+ */
+
+import {AwsError} from '../../errors.js'
+import {conditionMatches} from '../../policy/conditions.js'
+import {asList, parsePolicyDocument, statementsOf} from '../../policy/document.js'
+import {requestValues} from '../../policy/evaluate.js'
+import {actionMatches} from '../../policy/match.js'
+import {ACCOUNT_ID, type Principal} from '../../types.js'
+import {deleteConflict, entityExists, limitExceeded, noSuchEntity, validationError} from './errors.js'
+import {
+  checkName,
+  checkPath,
+  type InstanceProfileRecord,
+  isoNow,
+  nameKey,
+  newAccessKeyId,
+  newSecretAccessKey,
+  newSessionToken,
+  newUniqueId,
+  type RoleRecord,
+  type SessionRecord,
+} from './model.js'
+import {checkDocument} from './policies.js'
+import type {IamState} from './state.js'
+
+/** IAM returns policy documents URL-encoded (RFC 3986) inside its XML. */
+export const encodeDocument = (text: string) => encodeURIComponent(text)
+
+export const roleView = (role: RoleRecord) => ({
+  Path: role.Path,
+  RoleName: role.RoleName,
+  RoleId: role.RoleId,
+  Arn: role.Arn,
+  CreateDate: role.CreateDate,
+  AssumeRolePolicyDocument: encodeDocument(role.AssumeRolePolicyDocument),
+  ...(role.Description !== undefined ? {Description: role.Description} : {}),
+  MaxSessionDuration: role.MaxSessionDuration,
+})
+
+export function createRole(
+  state: IamState,
+  input: {RoleName: string; AssumeRolePolicyDocument: string; Path?: string; Description?: string; MaxSessionDuration?: number},
+) {
+  const name = checkName('roleName', input.RoleName, 64)
+  const path = checkPath(input.Path)
+  if (state.findRole(name)) throw entityExists('role', name)
+  const trust = checkDocument(input.AssumeRolePolicyDocument, 'trust')
+  const maxSession = input.MaxSessionDuration ?? 3600
+  if (!Number.isInteger(maxSession) || maxSession < 3600 || maxSession > 43_200) {
+    throw validationError('maxSessionDuration', String(maxSession), 'Member must have value between 3600 and 43200')
+  }
+  const role: RoleRecord = {
+    RoleName: name,
+    RoleId: newUniqueId('AROA'),
+    Arn: state.arn('role', path, name),
+    Path: path,
+    CreateDate: isoNow(state.now()),
+    AssumeRolePolicyDocument: trust,
+    Description: input.Description,
+    MaxSessionDuration: maxSession,
+    InlinePolicies: {},
+    AttachedPolicyArns: [],
+  }
+  state.data.roles[nameKey(name)] = role
+  return {Role: roleView(role)}
+}
+
+export function listRoles(state: IamState, input: {PathPrefix?: string}) {
+  return Object.values(state.data.roles)
+    .filter((role) => role.Path.startsWith(input.PathPrefix ?? '/'))
+    .sort((a, b) => nameKey(a.RoleName).localeCompare(nameKey(b.RoleName)))
+    .map(roleView)
+}
+
+export function deleteRole(state: IamState, input: {RoleName: string}) {
+  const role = state.role(input.RoleName)
+  const key = nameKey(role.RoleName)
+  if (Object.values(state.data.instanceProfiles).some((profile) => profile.Roles.includes(key)))
+    throw deleteConflict('remove roles from instance profile')
+  if (Object.keys(role.InlinePolicies).length > 0) throw deleteConflict('delete policies')
+  if (role.AttachedPolicyArns.length > 0) throw deleteConflict('detach all policies')
+  delete state.data.roles[key]
+}
+
+export function profileView(state: IamState, profile: InstanceProfileRecord) {
+  return {
+    Path: profile.Path,
+    InstanceProfileName: profile.InstanceProfileName,
+    InstanceProfileId: profile.InstanceProfileId,
+    Arn: profile.Arn,
+    CreateDate: profile.CreateDate,
+    Roles: profile.Roles.flatMap((key) => {
+      const role = state.data.roles[key]
+      return role ? [roleView(role)] : []
+    }),
+  }
+}
+
+export function createInstanceProfile(state: IamState, input: {InstanceProfileName: string; Path?: string}) {
+  const name = checkName('instanceProfileName', input.InstanceProfileName, 128)
+  const path = checkPath(input.Path)
+  if (state.data.instanceProfiles[nameKey(name)]) throw new AwsError('EntityAlreadyExists', `Instance Profile ${name} already exists.`, 409)
+  const profile: InstanceProfileRecord = {
+    InstanceProfileName: name,
+    InstanceProfileId: newUniqueId('AIPA'),
+    Arn: state.arn('instance-profile', path, name),
+    Path: path,
+    CreateDate: isoNow(state.now()),
+    Roles: [],
+  }
+  state.data.instanceProfiles[nameKey(name)] = profile
+  return {InstanceProfile: profileView(state, profile)}
+}
+
+export function listInstanceProfiles(state: IamState, input: {PathPrefix?: string}) {
+  return Object.values(state.data.instanceProfiles)
+    .filter((profile) => profile.Path.startsWith(input.PathPrefix ?? '/'))
+    .sort((a, b) => nameKey(a.InstanceProfileName).localeCompare(nameKey(b.InstanceProfileName)))
+    .map((profile) => profileView(state, profile))
+}
+
+export function addRoleToInstanceProfile(state: IamState, input: {InstanceProfileName: string; RoleName: string}) {
+  const profile = state.instanceProfile(input.InstanceProfileName)
+  const role = state.role(input.RoleName)
+  if (profile.Roles.length > 0) throw limitExceeded('Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1')
+  profile.Roles.push(nameKey(role.RoleName))
+}
+
+export function removeRoleFromInstanceProfile(state: IamState, input: {InstanceProfileName: string; RoleName: string}) {
+  const profile = state.instanceProfile(input.InstanceProfileName)
+  const role = state.role(input.RoleName)
+  if (!profile.Roles.includes(nameKey(role.RoleName)))
+    throw noSuchEntity(`Role ${role.RoleName} in Instance Profile ${profile.InstanceProfileName} cannot be found.`)
+  profile.Roles = profile.Roles.filter((key) => key !== nameKey(role.RoleName))
+}
+
+export function deleteInstanceProfile(state: IamState, input: {InstanceProfileName: string}) {
+  const profile = state.instanceProfile(input.InstanceProfileName)
+  if (profile.Roles.length > 0) throw deleteConflict('remove roles from instance profile')
+  delete state.data.instanceProfiles[nameKey(profile.InstanceProfileName)]
+}
+
+/** Whether a trust policy's Principal element names the caller (its ARN, its account's root, its account id, or anyone). */
+function principalNamed(element: unknown, principal: Principal): boolean {
+  if (element === '*') return true
+  if (typeof element !== 'object' || element === null) return false
+  const names = asList((element as Record<string, string | string[]>).AWS)
+  const accountRoot = `arn:aws:iam::${principal.accountId}:root`
+  const own = [principal.arn, principal.roleArn, accountRoot, principal.accountId].filter((value): value is string => value !== undefined)
+  return names.some((name) => name === '*' || own.includes(name))
+}
+
+/** Evaluates a role's trust policy for sts:AssumeRole by this principal: explicit deny wins, then any allow. */
+export function trustAllows(role: RoleRecord, principal: Principal, now: Date): boolean {
+  const document = parsePolicyDocument(role.AssumeRolePolicyDocument, 'trust')
+  const values = requestValues(principal, {}, now)
+  let allowed = false
+  for (const statement of statementsOf(document)) {
+    const actionHit =
+      statement.Action !== undefined
+        ? asList(statement.Action).some((pattern) => actionMatches(pattern, 'sts:AssumeRole'))
+        : !asList(statement.NotAction).some((pattern) => actionMatches(pattern, 'sts:AssumeRole'))
+    const principalHit =
+      statement.Principal !== undefined
+        ? principalNamed(statement.Principal, principal)
+        : !principalNamed(statement.NotPrincipal, principal)
+    if (!actionHit || !principalHit) continue
+    if (statement.Condition && !conditionMatches(statement.Condition, values, document.Version === '2012-10-17')) continue
+    if (statement.Effect === 'Deny') return false
+    allowed = true
+  }
+  return allowed
+}
+
+/** Role session names: 2–64 of [\w+=,.@-]. */
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/
+
+/**
+ * Issues temporary credentials for a role (what AssumeRole returns, and what
+ * EC2 instance profiles and Lambda execution roles hand their code). The
+ * caller has already checked who may assume it.
+ */
+export function issueRoleSession(state: IamState, input: {RoleArn: string; RoleSessionName: string; DurationSeconds?: number}) {
+  const roleName = input.RoleArn.split('/').pop() ?? ''
+  const role = state.findRole(roleName)
+  if (!role || role.Arn !== input.RoleArn)
+    throw new AwsError('AccessDenied', `Roles may not be assumed by this caller: ${input.RoleArn} does not exist.`, 403)
+  if (!SESSION_NAME.test(input.RoleSessionName)) {
+    throw validationError(
+      'roleSessionName',
+      input.RoleSessionName,
+      'Member must satisfy regular expression pattern: [\\w+=,.@-]* and length 2-64',
+    )
+  }
+  const duration = input.DurationSeconds ?? 3600
+  if (!Number.isInteger(duration) || duration < 900 || duration > role.MaxSessionDuration) {
+    throw validationError('durationSeconds', String(duration), `Member must have value between 900 and ${role.MaxSessionDuration}`)
+  }
+  const session: SessionRecord = {
+    AccessKeyId: newAccessKeyId('ASIA'),
+    SecretAccessKey: newSecretAccessKey(),
+    SessionToken: newSessionToken(),
+    Expiration: state.clock() + duration * 1000,
+    RoleName: nameKey(role.RoleName),
+    RoleSessionName: input.RoleSessionName,
+  }
+  state.data.sessions[session.AccessKeyId] = session
+  pruneExpiredSessions(state)
+  return {
+    Credentials: {
+      AccessKeyId: session.AccessKeyId,
+      SecretAccessKey: session.SecretAccessKey,
+      SessionToken: session.SessionToken,
+      Expiration: isoNow(new Date(session.Expiration)),
+    },
+    AssumedRoleUser: {
+      AssumedRoleId: `${role.RoleId}:${input.RoleSessionName}`,
+      Arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role.RoleName}/${input.RoleSessionName}`,
+    },
+  }
+}
+
+/** GetSessionToken: temporary credentials acting as the calling user. */
+export function issueUserSession(state: IamState, input: {UserName: string; DurationSeconds?: number}) {
+  const user = state.user(input.UserName)
+  const duration = input.DurationSeconds ?? 43_200
+  if (!Number.isInteger(duration) || duration < 900 || duration > 129_600) {
+    throw validationError('durationSeconds', String(duration), 'Member must have value between 900 and 129600')
+  }
+  const session: SessionRecord = {
+    AccessKeyId: newAccessKeyId('ASIA'),
+    SecretAccessKey: newSecretAccessKey(),
+    SessionToken: newSessionToken(),
+    Expiration: state.clock() + duration * 1000,
+    UserName: nameKey(user.UserName),
+  }
+  state.data.sessions[session.AccessKeyId] = session
+  pruneExpiredSessions(state)
+  return {
+    Credentials: {
+      AccessKeyId: session.AccessKeyId,
+      SecretAccessKey: session.SecretAccessKey,
+      SessionToken: session.SessionToken,
+      Expiration: isoNow(new Date(session.Expiration)),
+    },
+  }
+}
+
+/** Sessions past their expiry can never be used again; drop them so the state file does not grow without end. */
+function pruneExpiredSessions(state: IamState) {
+  const now = state.clock()
+  for (const [id, session] of Object.entries(state.data.sessions)) if (session.Expiration <= now) delete state.data.sessions[id]
+}

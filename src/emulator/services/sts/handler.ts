@@ -1,0 +1,82 @@
+/**
+ * STS's wire (Query, version 2011-06-15): GetCallerIdentity, AssumeRole and
+ * GetSessionToken over the IAM state. AssumeRole needs the role's trust policy
+ * to name the caller (its ARN, its account, or anyone) and, for callers other
+ * than the root account, an identity policy allowing sts:AssumeRole on it.
+ */
+import {AwsError} from '../../errors.js'
+import {asAwsError, sendError} from '../../protocols/errors.js'
+import {parseQuery, type QueryParams, requireParam, sendQueryResult} from '../../protocols/query.js'
+import type {EmulatedService, Principal, RequestContext} from '../../types.js'
+import type {IamIdentity} from '../iam/identity.js'
+import {issueRoleSession, issueUserSession, trustAllows} from '../iam/roles.js'
+
+const duration = (params: QueryParams) => {
+  const value = params.DurationSeconds
+  if (value === undefined) return undefined
+  if (!/^\d+$/.test(value)) throw new AwsError('ValidationError', `DurationSeconds must be a whole number of seconds; got ${value}.`)
+  return Number(value)
+}
+
+const callerIdentity = (principal: Principal) => ({UserId: principal.userId, Account: principal.accountId, Arn: principal.arn})
+
+export class StsService implements EmulatedService {
+  readonly signingName = 'sts'
+
+  constructor(readonly identity: IamIdentity) {}
+
+  async handle(ctx: RequestContext): Promise<void> {
+    try {
+      const {action, params} = await parseQuery(ctx)
+      const result = await this.run(ctx, action, params)
+      sendQueryResult(ctx, action, result)
+    } catch (error) {
+      sendError(ctx, 'query', asAwsError(error))
+    }
+  }
+
+  private async run(ctx: RequestContext, action: string, params: QueryParams): Promise<Record<string, unknown>> {
+    const state = this.identity.state
+    switch (action) {
+      // Needs no permission on AWS either: anyone may ask who they are.
+      case 'GetCallerIdentity':
+        return callerIdentity(ctx.principal)
+      case 'AssumeRole': {
+        const roleArn = requireParam(params, 'RoleArn')
+        const sessionName = requireParam(params, 'RoleSessionName')
+        const role = state.findRole(roleArn.split('/').pop() ?? '')
+        const denied = new AwsError(
+          'AccessDenied',
+          `User: ${ctx.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+          403,
+        )
+        if (!role || role.Arn !== roleArn) throw denied
+        if (ctx.principal.kind !== 'root') {
+          if (!trustAllows(role, ctx.principal, state.now())) throw denied
+          ctx.authorize('sts:AssumeRole', role.Arn)
+        }
+        const issued = issueRoleSession(state, {RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: duration(params)})
+        await state.save()
+        return issued
+      }
+      case 'GetSessionToken': {
+        if (ctx.principal.kind !== 'user' || ctx.principal.userName === undefined || ctx.principal.accessKeyId.startsWith('ASIA')) {
+          throw new AwsError(
+            'AccessDenied',
+            'Cannot call GetSessionToken with session credentials or as the account root here; call it with an IAM user access key.',
+            403,
+          )
+        }
+        const issued = issueUserSession(state, {UserName: ctx.principal.userName, DurationSeconds: duration(params)})
+        await state.save()
+        return issued
+      }
+      default:
+        throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`, 400)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.identity.state.flush()
+  }
+}
