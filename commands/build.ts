@@ -18,7 +18,7 @@ export default class Build extends NcapCommand {
   async run() {
     const {args} = await this.parse(Build)
     const project = await compileProject(args.dir)
-    for (const warning of project.warnings) this.warnLine(formatDiagnostic(warning))
+    for (const warning of project.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`)
     const files = await writeCompiled(project.configDir, project.compiled)
     const nested = Object.keys(project.compiled.nested).length
     const resources = resourceCount(project.compiled)

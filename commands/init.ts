@@ -57,7 +57,7 @@ Exit codes: 0 written, 2 bad answers or a folder it must not write into.`
     this.say(`Created pipeline ${answers.name} in ${result.dir}:`)
     for (const file of result.files) this.say(`  ${file}${result.overwritten.includes(file) ? '  (overwritten)' : ''}`)
     this.say('')
-    this.say(`Next: cd ${args.dir} && ncap validate && ncap build && ncap deploy; see README.md.`)
+    this.say(`Next: cd ${args.dir} && ncap validate && ncap build; see README.md.`)
     return result
   }
 }

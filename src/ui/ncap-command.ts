@@ -19,7 +19,9 @@ export abstract class NcapCommand extends Command {
     process.stderr.write(`Warning: ${message}\n`)
   }
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(error: Error & {code?: string; oclif?: {exit?: number}}): Promise<unknown> {
+    // this.exit(n) after a result was already rendered: leave, print nothing more.
+    if (error.code === 'EEXIT') throw error
     if (error instanceof NcapError) {
       if (this.jsonEnabled()) {
         this.logJson({error: {code: error.code, message: error.message, suggestions: error.suggestions}})
