@@ -22,4 +22,5 @@ export class AwsError extends Error {
 }
 
 export const accessDenied = (message = 'Access Denied') => new AwsError('AccessDenied', message, 403)
-export const internalError = (message = 'We encountered an internal error. Please try again.') => new AwsError('InternalError', message, 500)
+export const internalError = (message = 'We encountered an internal error. Please try again.') =>
+  new AwsError('InternalError', message, 500)
