@@ -1,0 +1,249 @@
+/**
+ * The emulator's one HTTP server. Each request is routed by the service named
+ * in its SigV4 credential scope (Authorization header or presigned
+ * X-Amz-Credential), authenticated (auth/), and handed to that service, which
+ * is loaded on first use so start-up costs about what a bare node:http server
+ * does. Errors before a service is reached are rendered in its protocol's shape.
+ */
+import {randomUUID} from 'node:crypto'
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {authenticate} from './auth/authenticate.js'
+import {malformedAuthorization, missingAuthentication} from './auth/refusals.js'
+import {MalformedAuthorization, parseAuthorizationHeader, parsePresignedQuery, type SignatureClaims} from './auth/scope.js'
+import {AwsError} from './errors.js'
+import {DEFAULT_BODY_LIMIT} from './protocols/body.js'
+import {asAwsError, type Protocol, protocolOf, sendError} from './protocols/errors.js'
+import {serviceModules} from './services/index.js'
+import type {ConditionContext, EmulatedService, Identity, RequestContext, ServiceFactory} from './types.js'
+
+export interface StartServerOptions {
+  stateDir: string
+  /** 0 (the default) picks any free port. */
+  port?: number
+  /** Defaults to 127.0.0.1; the emulator never listens on every interface unless told to here. */
+  host?: string
+  /** Extra or replacement services by signing name (tests register small ones here). */
+  services?: Record<string, ServiceFactory>
+  /** The identity to authenticate against; by default the IAM service's openIdentity(stateDir). */
+  identity?: Identity
+  /** Where unexpected (non-AWS) errors are reported; defaults to stderr. */
+  log?: (line: string) => void
+  /** Longest wait for in-flight requests on close() before connections are cut. */
+  closeTimeoutMs?: number
+}
+
+export interface RunningServer {
+  endpoint: string
+  port: number
+  close(): Promise<void>
+}
+
+/** The account's identity lives with the IAM service; loaded on the first signed request, not at start-up. */
+async function openDefaultIdentity(stateDir: string): Promise<Identity> {
+  const {openIdentity} = await import('./services/iam/index.js')
+  return openIdentity(stateDir)
+}
+
+/** Where a request without a signature would have gone, to answer in that protocol. */
+function guessProtocol(req: IncomingMessage, rawQuery: string): Protocol {
+  if (req.headers['x-amz-target']) return 'json'
+  if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') || /(^|&)Action=/.test(rawQuery)) {
+    return 'query'
+  }
+  return 'restxml'
+}
+
+const SIGV2_REFUSED =
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. ' +
+  "(The emulator verifies SigV4 only; boto3 presigns S3 URLs with SigV2 unless given Config(signature_version='s3v4').)"
+
+function readClaims(req: IncomingMessage, rawQuery: string, url: URL): SignatureClaims | undefined {
+  const authorization = req.headers.authorization
+  if (authorization?.startsWith('AWS ') || (!authorization && /(^|&)AWSAccessKeyId=/.test(rawQuery))) {
+    throw new AwsError('InvalidRequest', SIGV2_REFUSED, 400)
+  }
+  if (authorization) return parseAuthorizationHeader(authorization)
+  if (rawQuery.includes('X-Amz-Credential=')) return parsePresignedQuery(url.searchParams)
+  return undefined
+}
+
+function unknownService(service: string): AwsError {
+  const known = Object.keys(serviceModules).sort().join(', ')
+  return new AwsError(
+    'UnknownService',
+    `The emulator does not serve '${service}' (the service named in the credential scope); it serves ${known}.`,
+    400,
+  )
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1'
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const factories: Record<string, () => Promise<ServiceFactory>> = {}
+  for (const [name, load] of Object.entries(serviceModules)) factories[name] = async () => (await load()).default
+  for (const [name, factory] of Object.entries(options.services ?? {})) factories[name] = async () => factory
+  const services = new Map<string, Promise<EmulatedService>>()
+  let identity: Promise<Identity> | undefined = options.identity ? Promise.resolve(options.identity) : undefined
+  let endpoint = ''
+  let inFlight = 0
+  let drained: (() => void) | undefined
+
+  const getIdentity = () => {
+    identity ??= openDefaultIdentity(options.stateDir)
+    return identity
+  }
+
+  const getService = (name: string): Promise<EmulatedService> | undefined => {
+    const load = factories[name]
+    if (!load) return undefined
+    let service = services.get(name)
+    if (!service) {
+      service = load().then((factory) =>
+        factory({stateDir: options.stateDir, endpoint, getService: (other) => getService(other) ?? Promise.resolve(undefined)}),
+      )
+      // A failed load is retried on the next request rather than remembered.
+      service.catch(() => services.delete(name))
+      services.set(name, service)
+    }
+    return service
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
+    const requestId = randomUUID()
+    res.setHeader('x-amzn-RequestId', requestId)
+    res.setHeader('x-amz-request-id', requestId)
+    const rawUrl = req.url ?? '/'
+    const mark = rawUrl.indexOf('?')
+    const rawPath = mark === -1 ? rawUrl : rawUrl.slice(0, mark)
+    const rawQuery = mark === -1 ? '' : rawUrl.slice(mark + 1)
+    let protocol: Protocol = guessProtocol(req, rawQuery)
+    let service: string | undefined
+    let continued = false
+    const beforeBody = () => {
+      if (expectsContinue && !continued) {
+        continued = true
+        res.writeContinue()
+      }
+    }
+    try {
+      const url = new URL(rawUrl.startsWith('/') ? rawUrl : '/', endpoint)
+      let claims: SignatureClaims | undefined
+      try {
+        claims = readClaims(req, rawQuery, url)
+      } catch (error) {
+        if (!(error instanceof MalformedAuthorization)) throw error
+        if (error.service) protocol = protocolOf(error.service)
+        throw malformedAuthorization(protocol, error.message)
+      }
+      if (!claims) throw missingAuthentication(protocol)
+      service = claims.service
+      protocol = protocolOf(service)
+      if (service === 's3') res.setHeader('x-amz-id-2', requestId)
+      if (!factories[service]) throw unknownService(service)
+      const resolver = await getIdentity()
+      const authenticated = await authenticate({
+        req,
+        rawPath,
+        rawQuery,
+        claims,
+        protocol,
+        resolver,
+        now: new Date(),
+        bodyLimit: protocol === 'restjson' ? 8 * DEFAULT_BODY_LIMIT : DEFAULT_BODY_LIMIT,
+        beforeBody,
+      })
+      beforeBody()
+      const handler = await getService(service)!
+      const principal = authenticated.credential.principal
+      const ctx: RequestContext = {
+        req,
+        res,
+        url,
+        service,
+        region: claims.region,
+        requestId,
+        principal,
+        body: authenticated.body,
+        trailers: authenticated.trailers,
+        contentLength: authenticated.contentLength,
+        stateDir: options.stateDir,
+        endpoint,
+        authorize: (action: string, resource: string, context?: ConditionContext) => {
+          if (principal.kind === 'root') return
+          const decision = resolver.authorize({principal, action, resource, context})
+          if (decision === 'allow') return
+          const how =
+            decision === 'explicitDeny'
+              ? 'with an explicit deny in an identity-based policy'
+              : 'because no identity-based policy allows the action'
+          throw new AwsError(
+            'AccessDenied',
+            `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}`,
+            403,
+          )
+        },
+      }
+      await handler.handle(ctx)
+      if (!res.writableEnded && !res.headersSent) {
+        throw new AwsError('InternalError', `The ${service} service finished without answering the request.`, 500)
+      }
+    } catch (thrown) {
+      const error = asAwsError(thrown)
+      if (!(thrown instanceof AwsError))
+        log(`emulator: request ${requestId} (${req.method} ${rawPath}) failed: ${(thrown as Error)?.stack ?? thrown}`)
+      // A body the client is still sending (or waiting to send) is not read: close instead of draining it.
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close')
+      sendError({req, res, requestId, service}, protocol, error)
+    }
+  }
+
+  const track = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    inFlight++
+    res.once('close', () => {
+      inFlight--
+      if (inFlight === 0) drained?.()
+    })
+    void serve(req, res, expectsContinue)
+  }
+
+  const server = createServer({requestTimeout: 0, keepAliveTimeout: 30_000})
+  server.on('request', (req, res) => track(req, res, false))
+  // Node answers `Expect: 100-continue` itself unless told otherwise: we send 100 only once the signature checks out.
+  server.on('checkContinue', (req, res) => track(req, res, true))
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  endpoint = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve
+          setTimeout(resolve, options.closeTimeoutMs ?? 5000).unref()
+        })
+      }
+      server.closeAllConnections()
+      await stopped
+      const made = await Promise.allSettled(services.values())
+      for (const result of made) {
+        if (result.status === 'fulfilled') await result.value.close?.()
+      }
+      const id = await identity?.catch(() => undefined)
+      await (id as {close?: () => Promise<void>} | undefined)?.close?.()
+    })()
+    return closing
+  }
+  return {endpoint, port, close}
+}
