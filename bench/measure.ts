@@ -8,13 +8,19 @@ export function median(values: number[]): number {
 }
 
 /** Runs a command `runs` times (after one warm-up) and returns the median wall time in ms. */
-export function timeCommand(command: string, args: string[], runs: number, options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): number {
+export function timeCommand(
+  command: string,
+  args: string[],
+  runs: number,
+  options: {cwd?: string; env?: NodeJS.ProcessEnv; expectStatus?: number} = {},
+): number {
   const times: number[] = []
   for (let i = 0; i <= runs; i++) {
     const start = process.hrtime.bigint()
     const result = spawnSync(command, args, {cwd: options.cwd, env: {...process.env, ...options.env}, stdio: ['ignore', 'ignore', 'pipe']})
     const ms = Number(process.hrtime.bigint() - start) / 1e6
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
+    if (result.status !== (options.expectStatus ?? 0))
+      throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
     if (i > 0) times.push(ms)
   }
   return median(times)
