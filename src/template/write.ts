@@ -2,41 +2,23 @@
  * Writing the compiled templates beside the config: each file atomically (temp,
  * fsync, rename), then stale nested templates from an earlier, larger build removed.
  */
-import {randomBytes} from 'node:crypto'
-import {mkdir, open, readdir, rename, rm, rmdir} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {readdir, rm, rmdir} from 'node:fs/promises'
+import {join} from 'node:path'
+import {writeFileAtomic} from '../emulator/store/atomic.js'
 import {serializeTemplate} from './serialize.js'
 import {COMPILED_TEMPLATE, type CompiledStack, NESTED_DIR} from './types.js'
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), {recursive: true})
-  const temp = join(dirname(path), `.tmp-${basename(path)}-${randomBytes(6).toString('hex')}`)
-  try {
-    const handle = await open(temp, 'w', 0o644)
-    try {
-      await handle.writeFile(text)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
-  } catch (error) {
-    await rm(temp, {force: true})
-    throw error
-  }
-}
 
 /** Writes compiled_template.json and compiled_nested/*.json; returns the paths written. */
 export async function writeCompiled(configDir: string, compiled: CompiledStack): Promise<string[]> {
   const written: string[] = []
   for (const [file, template] of Object.entries(compiled.nested)) {
     const path = join(configDir, file)
-    await writeAtomic(path, serializeTemplate(template))
+    await writeFileAtomic(path, serializeTemplate(template))
     written.push(path)
   }
   // The main template last: it is what refers to the nested ones.
   const mainPath = join(configDir, COMPILED_TEMPLATE)
-  await writeAtomic(mainPath, serializeTemplate(compiled.main))
+  await writeFileAtomic(mainPath, serializeTemplate(compiled.main))
   written.push(mainPath)
 
   const nestedDir = join(configDir, NESTED_DIR)
