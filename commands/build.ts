@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {formatDiagnostic} from '../src/config/index.js'
 import {compileProject, resourceCount} from '../src/template/from-config.js'
 import {writeCompiled} from '../src/template/index.js'

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {writeFileAtomic} from '../src/emulator/store/atomic.js'
 import {compileProject} from '../src/template/from-config.js'
 import {renderGraph} from '../src/template/graph.js'

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {checkInitTarget, type InitAnswers, type InitResult, initPipeline} from '../src/config/scaffold.js'
 import {NcapCommand} from '../src/ui/ncap-command.js'
 import {askInitAnswers, canPrompt, completeAnswers, parseGroupFlag} from '../src/ui/prompts.js'

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {formatDiagnostic} from '../src/config/index.js'
 import {validateProject} from '../src/template/validate-project.js'
 import {NcapCommand} from '../src/ui/ncap-command.js'

@@ -1,5 +1,5 @@
 import {confirm} from '@inquirer/prompts'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {type ResetResult, resetEmulator} from '../../src/emulator/lifecycle.js'
 import {resolveStateDir} from '../../src/emulator/paths.js'
 import {UsageError} from '../../src/errors.js'

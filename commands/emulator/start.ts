@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {type StartResult, serveUntilSignal, startEmulator} from '../../src/emulator/lifecycle.js'
 import {DEFAULT_EMULATOR_PORT, resolveStateDir} from '../../src/emulator/paths.js'
 import {NcapCommand} from '../../src/ui/ncap-command.js'

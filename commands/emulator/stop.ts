@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {type StopResult, stopEmulator} from '../../src/emulator/lifecycle.js'
 import {resolveStateDir} from '../../src/emulator/paths.js'
 import {NcapCommand} from '../../src/ui/ncap-command.js'
