@@ -101,12 +101,29 @@ export class IamIdentity implements Identity {
     const documents: PolicyDocument[] = []
     for (const holder of holders) {
       for (const text of Object.values(holder.InlinePolicies)) documents.push(this.parse(text))
-      for (const arn of holder.AttachedPolicyArns) {
-        const policy = this.state.findPolicy(arn)
-        const version = policy?.Versions.find((candidate) => candidate.VersionId === policy.DefaultVersionId)
-        if (version) documents.push(this.parse(version.Document))
-      }
+      documents.push(...this.managed(holder.AttachedPolicyArns))
     }
+    return documents
+  }
+
+  /** The default versions of managed policies, by ARN (a deleted one no longer grants anything). */
+  private managed(arns: readonly string[]): PolicyDocument[] {
+    const documents: PolicyDocument[] = []
+    for (const arn of arns) {
+      const policy = this.state.findPolicy(arn)
+      const version = policy?.Versions.find((candidate) => candidate.VersionId === policy.DefaultVersionId)
+      if (version) documents.push(this.parse(version.Document))
+    }
+    return documents
+  }
+
+  /** An assumed-role session's own policies, when AssumeRole was given any; undefined when it was not. */
+  sessionPoliciesOf(principal: Principal): PolicyDocument[] | undefined {
+    if (principal.kind !== 'role') return undefined
+    const session = this.state.data.sessions[principal.accessKeyId]
+    if (!session || (session.SessionPolicy === undefined && session.SessionPolicyArns === undefined)) return undefined
+    const documents = this.managed(session.SessionPolicyArns ?? [])
+    if (session.SessionPolicy !== undefined) documents.push(this.parse(session.SessionPolicy))
     return documents
   }
 
@@ -123,6 +140,12 @@ export class IamIdentity implements Identity {
   authorize(request: AuthorizationRequest): AuthorizationDecision {
     if (request.principal.kind === 'root') return 'allow'
     const values = requestValues(request.principal, request.context, this.state.now())
-    return evaluatePolicies(this.policiesOf(request.principal), {action: request.action, resource: request.resource, values})
+    const asked = {action: request.action, resource: request.resource, values}
+    const identity = evaluatePolicies(this.policiesOf(request.principal), asked)
+    const sessionPolicies = this.sessionPoliciesOf(request.principal)
+    if (sessionPolicies === undefined || identity === 'explicitDeny') return identity
+    // Session policies only narrow: the request needs an allow from both the role's policies and the session's.
+    const session = evaluatePolicies(sessionPolicies, asked)
+    return session === 'allow' ? identity : session
   }
 }

@@ -98,6 +98,9 @@ export interface SessionRecord {
   RoleName?: string
   RoleSessionName?: string
   UserName?: string
+  /** AssumeRole's session policies (inline Policy text, PolicyArns): they narrow what the role's own policies allow. */
+  SessionPolicy?: string
+  SessionPolicyArns?: string[]
 }
 
 export interface IamData {

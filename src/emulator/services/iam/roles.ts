@@ -9,7 +9,7 @@ import {asList, parsePolicyDocument, statementsOf} from '../../policy/document.j
 import {requestValues} from '../../policy/evaluate.js'
 import {actionMatches} from '../../policy/match.js'
 import {ACCOUNT_ID, type Principal} from '../../types.js'
-import {deleteConflict, entityExists, limitExceeded, noSuchEntity, validationError} from './errors.js'
+import {deleteConflict, entityExists, limitExceeded, malformedPolicy, noSuchEntity, validationError} from './errors.js'
 import {
   checkName,
   checkPath,
@@ -178,12 +178,39 @@ export function trustAllows(role: RoleRecord, principal: Principal, now: Date): 
 /** Role session names: 2–64 of [\w+=,.@-]. */
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/
 
+/** AWS's limit on the plaintext of a session's inline and managed policies together. */
+const SESSION_POLICY_LIMIT = 2048
+
+/**
+ * Checks AssumeRole's session policies as STS does (a malformed inline document
+ * or an unknown managed policy refuses the call) and returns how much of the
+ * plaintext limit they use, in percent (STS's PackedPolicySize).
+ */
+function checkSessionPolicies(state: IamState, policy: string | undefined, arns: readonly string[]): number {
+  let size = 0
+  if (policy !== undefined) {
+    checkDocument(policy)
+    size += policy.length
+  }
+  for (const arn of arns) {
+    const found = state.findPolicy(arn)
+    if (!found) throw malformedPolicy(`The session policy ${arn} does not exist or is not attachable.`)
+    size += arn.length
+  }
+  if (size > SESSION_POLICY_LIMIT)
+    throw validationError('policy', `${size} characters`, `Member must have length less than or equal to ${SESSION_POLICY_LIMIT}`)
+  return Math.max(1, Math.ceil((size / SESSION_POLICY_LIMIT) * 100))
+}
+
 /**
  * Issues temporary credentials for a role (what AssumeRole returns, and what
  * EC2 instance profiles and Lambda execution roles hand their code). The
  * caller has already checked who may assume it.
  */
-export function issueRoleSession(state: IamState, input: {RoleArn: string; RoleSessionName: string; DurationSeconds?: number}) {
+export function issueRoleSession(
+  state: IamState,
+  input: {RoleArn: string; RoleSessionName: string; DurationSeconds?: number; Policy?: string; PolicyArns?: string[]},
+) {
   const roleName = input.RoleArn.split('/').pop() ?? ''
   const role = state.findRole(roleName)
   if (!role || role.Arn !== input.RoleArn)
@@ -199,6 +226,9 @@ export function issueRoleSession(state: IamState, input: {RoleArn: string; RoleS
   if (!Number.isInteger(duration) || duration < 900 || duration > role.MaxSessionDuration) {
     throw validationError('durationSeconds', String(duration), `Member must have value between 900 and ${role.MaxSessionDuration}`)
   }
+  const arns = input.PolicyArns ?? []
+  const limited = input.Policy !== undefined || arns.length > 0
+  const packedPolicySize = limited ? checkSessionPolicies(state, input.Policy, arns) : undefined
   const session: SessionRecord = {
     AccessKeyId: newAccessKeyId('ASIA'),
     SecretAccessKey: newSecretAccessKey(),
@@ -206,6 +236,8 @@ export function issueRoleSession(state: IamState, input: {RoleArn: string; RoleS
     Expiration: state.clock() + duration * 1000,
     RoleName: nameKey(role.RoleName),
     RoleSessionName: input.RoleSessionName,
+    ...(input.Policy !== undefined ? {SessionPolicy: input.Policy} : {}),
+    ...(arns.length > 0 ? {SessionPolicyArns: arns} : {}),
   }
   state.data.sessions[session.AccessKeyId] = session
   pruneExpiredSessions(state)
@@ -220,6 +252,7 @@ export function issueRoleSession(state: IamState, input: {RoleArn: string; RoleS
       AssumedRoleId: `${role.RoleId}:${input.RoleSessionName}`,
       Arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role.RoleName}/${input.RoleSessionName}`,
     },
+    ...(packedPolicySize !== undefined ? {PackedPolicySize: packedPolicySize} : {}),
   }
 }
 

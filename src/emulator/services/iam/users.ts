@@ -5,15 +5,7 @@
  */
 import {AwsError} from '../../errors.js'
 import {ACCOUNT_ID} from '../../types.js'
-import {
-  deleteConflict,
-  entityExists,
-  entityNotFound,
-  limitExceeded,
-  noSuchEntity,
-  passwordPolicyViolation,
-  validationError,
-} from './errors.js'
+import {deleteConflict, entityExists, limitExceeded, noSuchEntity, passwordPolicyViolation, validationError} from './errors.js'
 import {
   type AccessKeyRecord,
   checkName,
@@ -277,7 +269,13 @@ export function deleteLoginProfile(state: IamState, input: {UserName: string}) {
 
 /** ChangePassword is the caller changing its own console password; the root account has none here. */
 export function changePassword(state: IamState, input: {callerUserName?: string; OldPassword: string; NewPassword: string}) {
-  if (input.callerUserName === undefined) throw entityNotFound('user', 'root')
+  // AWS refuses the account root here: only an IAM user has a password this call can change.
+  if (input.callerUserName === undefined)
+    throw new AwsError(
+      'InvalidUserType',
+      "ChangePassword changes the calling IAM user's own password; the account root cannot call it.",
+      400,
+    )
   const user = state.user(input.callerUserName)
   const profile = loginProfileOf(user)
   if (profile.Password !== input.OldPassword) throw new AwsError('InvalidUserType', 'The old password is incorrect.', 400)

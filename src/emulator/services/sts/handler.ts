@@ -3,10 +3,12 @@
  * GetSessionToken over the IAM state. AssumeRole needs the role's trust policy
  * to name the caller (its ARN, its account, or anyone) and, for callers other
  * than the root account, an identity policy allowing sts:AssumeRole on it.
+ * Its session policies (Policy, PolicyArns) are kept with the session and
+ * narrow what the role allows (iam/identity.ts).
  */
 import {AwsError} from '../../errors.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
-import {parseQuery, type QueryParams, requireParam, sendQueryResult} from '../../protocols/query.js'
+import {parseQuery, type QueryParams, queryStructs, requireParam, sendQueryResult} from '../../protocols/query.js'
 import type {EmulatedService, Principal, RequestContext} from '../../types.js'
 import type {IamIdentity} from '../iam/identity.js'
 import {issueRoleSession, issueUserSession, trustAllows} from '../iam/roles.js'
@@ -17,6 +19,9 @@ const duration = (params: QueryParams) => {
   if (!/^\d+$/.test(value)) throw new AwsError('ValidationError', `DurationSeconds must be a whole number of seconds; got ${value}.`)
   return Number(value)
 }
+
+/** The operations this service answers; any other action is refused with InvalidAction. */
+export const STS_ACTIONS: readonly string[] = ['GetCallerIdentity', 'AssumeRole', 'GetSessionToken']
 
 const callerIdentity = (principal: Principal) => ({UserId: principal.userId, Account: principal.accountId, Arn: principal.arn})
 
@@ -55,7 +60,14 @@ export class StsService implements EmulatedService {
           if (!trustAllows(role, ctx.principal, state.now())) throw denied
           ctx.authorize('sts:AssumeRole', role.Arn)
         }
-        const issued = issueRoleSession(state, {RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: duration(params)})
+        const policyArns = queryStructs(params, 'PolicyArns.member').map((entry) => entry.arn ?? '')
+        const issued = issueRoleSession(state, {
+          RoleArn: roleArn,
+          RoleSessionName: sessionName,
+          DurationSeconds: duration(params),
+          Policy: params.Policy,
+          PolicyArns: policyArns,
+        })
         await state.save()
         return issued
       }
