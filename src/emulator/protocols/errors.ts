@@ -25,6 +25,8 @@ export interface ErrorTarget {
 
 const PROTOCOLS: Record<string, Protocol> = {
   s3: 'restxml',
+  s3express: 'restxml',
+  's3-object-lambda': 'restxml',
   iam: 'query',
   sts: 'query',
   cloudformation: 'query',

@@ -41,6 +41,61 @@ const UNSUPPORTED = [
   'versions',
 ]
 
+/**
+ * The query parameters of the operations this service serves, by level. Any other
+ * parameter names an operation it does not serve (S3 keeps adding sub-resources:
+ * ?metadataTable, ?abac, ?renameObject…): refused by name, never routed to a
+ * neighbouring operation that would, say, delete the bucket or overwrite the object.
+ */
+const COMMON_PARAMS = ['x-id']
+const SERVICE_PARAMS = new Set([...COMMON_PARAMS, 'max-buckets', 'continuation-token', 'prefix', 'bucket-region'])
+const BUCKET_PARAMS = new Set([
+  ...COMMON_PARAMS,
+  ...Object.keys(buckets.CONFIG_QUERIES),
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'marker',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'uploads',
+  'key-marker',
+  'upload-id-marker',
+  'max-uploads',
+  'location',
+  'delete',
+  'acl',
+  'versioning',
+])
+const OBJECT_PARAMS = new Set([
+  ...COMMON_PARAMS,
+  'uploads',
+  'uploadId',
+  'partNumber',
+  'part-number-marker',
+  'max-parts',
+  'versionId',
+  'acl',
+  'tagging',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+])
+
+function unservedParameter(query: URLSearchParams, known: ReadonlySet<string>): string | undefined {
+  for (const name of query.keys()) {
+    // Presigned URLs carry their signature in X-Amz-* parameters.
+    if (!known.has(name) && !/^x-amz-/i.test(name)) return name
+  }
+  return undefined
+}
+
 export function splitPath(rawUrl: string): {bucket?: string; key?: string} {
   const path = rawUrl.split('?')[0] as string
   const rest = path.slice(1)
@@ -96,6 +151,8 @@ export class S3Service implements EmulatedService {
     const query = ctx.url.searchParams
     const unsupported = UNSUPPORTED.find((name) => query.has(name))
     if (unsupported) throw errors.notImplementedHere(`the ?${unsupported} sub-resource`)
+    const unserved = unservedParameter(query, bucket === undefined ? SERVICE_PARAMS : key === undefined ? BUCKET_PARAMS : OBJECT_PARAMS)
+    if (unserved !== undefined) throw errors.notImplementedHere(`the ?${unserved} ${key === undefined ? 'bucket' : 'object'} sub-resource`)
     if (bucket === undefined) {
       if (method === 'GET') return buckets.listBuckets(ctx, this.state)
       throw errors.methodNotAllowed(method, 'SERVICE')
