@@ -2,7 +2,8 @@
  * The benchmark's limit: a bare object store in a few dozen lines of node:http.
  * PUT keeps the body durably (temp + fsync + rename, the emulator's own atomic
  * write), GET streams it back; no auth, no XML, no metadata. What the emulator
- * costs beyond this is what SigV4, XML, IAM and its index cost.
+ * costs beyond this is what SigV4, XML, IAM and its index cost. It answers any client
+ * (the SDK's S3 requests included) since it reads nothing but the method and path.
  * Run: node --import=tsx bench/bare-store.ts --dir DIR [--port 0]  (prints "listening PORT")
  */
 import {createHash} from 'node:crypto'
@@ -18,8 +19,12 @@ if (!values.dir) throw new Error('bare-store: --dir is required')
 const dir = values.dir
 await mkdir(dir, {recursive: true})
 
-// A hash of the path names the file, so no key can reach outside the folder.
-const fileFor = (url: string) => join(dir, createHash('sha256').update(url).digest('hex'))
+// A hash of the path names the file, so no key can reach outside the folder. The query is
+// not part of the name: the SDK adds ?x-id=PutObject / ?x-id=GetObject, presigned URLs their X-Amz-*.
+const fileFor = (url: string) => {
+  const path = url.split('?')[0] as string
+  return join(dir, createHash('sha256').update(path).digest('hex'))
+}
 
 const server = createServer((req, res) => {
   const file = fileFor(req.url ?? '/')

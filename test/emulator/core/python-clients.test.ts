@@ -38,7 +38,7 @@ const ec2Service: ServiceFactory = () => ({
 const server = await startTestServer({services: {ec2: ec2Service}})
 test.after.always(() => server.close())
 
-const script = String.raw`
+const script = `
 import json, sys, urllib.request
 import boto3
 from botocore.exceptions import ClientError

@@ -18,6 +18,8 @@ let fx: S3Fixture
 test.before(async () => {
   fx = await startS3()
   await fx.s3.send(new CreateBucketCommand({Bucket: 'multi'}))
+  // Its own bucket: the tests run concurrently, and this one checks that no upload is left in its bucket.
+  await fx.s3.send(new CreateBucketCommand({Bucket: 'multi-lib'}))
 })
 test.after.always(async () => {
   await fx?.server.close()
@@ -34,7 +36,7 @@ test('lib-storage Upload: a 12 MiB object in parts, multipart ETag, byte-exact, 
   const body = pattern(12 * MiB, 7)
   const upload = new Upload({
     client: fx.s3,
-    params: {Bucket: 'multi', Key: 'big/object.bin', Body: body, ContentType: 'application/x-test'},
+    params: {Bucket: 'multi-lib', Key: 'big/object.bin', Body: body, ContentType: 'application/x-test'},
     partSize: 5 * MiB,
   })
   const done = await upload.done()
@@ -43,17 +45,17 @@ test('lib-storage Upload: a 12 MiB object in parts, multipart ETag, byte-exact, 
   )
   const expected = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-3"`
   t.is(done.ETag, expected)
-  const got = await fx.s3.send(new GetObjectCommand({Bucket: 'multi', Key: 'big/object.bin'}))
+  const got = await fx.s3.send(new GetObjectCommand({Bucket: 'multi-lib', Key: 'big/object.bin'}))
   t.is(got.ETag, expected)
   t.is(got.ContentType, 'application/x-test')
   t.true(Buffer.from((await got.Body?.transformToByteArray()) as Uint8Array).equals(body))
   const across = await fx.s3.send(
-    new GetObjectCommand({Bucket: 'multi', Key: 'big/object.bin', Range: `bytes=${5 * MiB - 3}-${10 * MiB + 2}`}),
+    new GetObjectCommand({Bucket: 'multi-lib', Key: 'big/object.bin', Range: `bytes=${5 * MiB - 3}-${10 * MiB + 2}`}),
   )
   t.true(Buffer.from((await across.Body?.transformToByteArray()) as Uint8Array).equals(body.subarray(5 * MiB - 3, 10 * MiB + 3)))
   // Nothing of the upload is left behind.
   t.deepEqual(
-    (await filesUnder(fx.stateDir)).filter((path) => path.includes('/uploads/')),
+    (await filesUnder(fx.stateDir)).filter((path) => path.includes('/multi-lib/uploads/')),
     [],
   )
 })

@@ -73,7 +73,7 @@ export class MultipartUploads {
     if (required && !algorithms.includes(required)) algorithms.push(required)
     const dir = this.state.store.uploadDir(bucketName, uploadId)
     const hasher = new BodyHasher(algorithms)
-    const file = await this.state.store.writeData(dir, '.part', body, hasher, `${partNumber}-`)
+    const {file, durable} = await this.state.store.streamData(dir, '.part', body, hasher, `${partNumber}-`)
     try {
       const digests = hasher.finish()
       verify(digests)
@@ -86,7 +86,7 @@ export class MultipartUploads {
         lastModified: new Date().toISOString(),
         checksums: digests.checksums,
       }
-      await this.state.store.writePart(bucketName, uploadId, part)
+      await this.state.store.writePart(bucketName, uploadId, part, durable)
       const replaced = upload.parts.get(partNumber)
       upload.parts.set(partNumber, part)
       if (replaced) await this.state.store.removeFile(join(dir, replaced.file))

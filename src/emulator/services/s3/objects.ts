@@ -59,6 +59,13 @@ export async function getObject(ctx: RequestContext, state: S3State, bucket: str
     res.end()
     return
   }
+  // Small objects go out in one write: no stream, no pipeline, and usually no disk.
+  const small = state.readSmall(bucket, record)
+  if (small) {
+    const bytes = await small
+    res.end(start === 0 && end === bytes.length - 1 ? bytes : bytes.subarray(start, end + 1))
+    return
+  }
   const body = state.openBody(bucket, record, start, end)
   try {
     await pipeline(body, res)

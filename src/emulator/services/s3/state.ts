@@ -6,9 +6,11 @@
  */
 import {createReadStream} from 'node:fs'
 import {Readable} from 'node:stream'
+import {SmallObjectCache} from './cache.js'
 import {type BodyDigests, BodyHasher, type ChecksumAlgorithm} from './checksums.js'
 import * as errors from './errors.js'
 import {compareKeys, insertKey, type ListPage, type ListRequest, listKeys, removeKey} from './listing.js'
+import {type Conditions, evaluateConditions, parseRange, validateBucketName, validateKey} from './rules.js'
 import {type BucketRecord, type ObjectRecord, ObjectStore, type PartRecord, type Segment, type UploadRecord} from './store.js'
 
 export interface Upload {
@@ -44,13 +46,6 @@ export interface PutObjectInput extends ObjectAttributes {
   ifNoneMatch?: string
 }
 
-export interface Conditions {
-  ifMatch?: string
-  ifNoneMatch?: string
-  ifModifiedSince?: Date
-  ifUnmodifiedSince?: Date
-}
-
 export interface ObjectRead {
   record: ObjectRecord
   /** Inclusive byte range, when a satisfiable Range was asked for. */
@@ -58,62 +53,18 @@ export interface ObjectRead {
   notModified: boolean
 }
 
-const VALID_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+export {type Conditions, etagMatches, evaluateConditions, parseRange, validateBucketName, validateKey} from './rules.js'
 
-export function validateBucketName(name: string): void {
-  if (!VALID_BUCKET.test(name) || name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith('xn--'))
-    throw errors.invalidBucketName(name)
-}
-
-export function validateKey(key: string): void {
-  if (key.length === 0) throw errors.invalidArgument('Object key must not be empty', 'key', '')
-  if (Buffer.byteLength(key) > 1024) throw errors.keyTooLong()
-}
-
-export function etagMatches(header: string, etag: string): boolean {
-  return header.split(',').some((candidate) => {
-    const tag = candidate.trim().replace(/^W\//, '').replace(/^"|"$/g, '')
-    return tag === '*' || tag === etag
-  })
-}
-
-/** A Range header against an object's size: undefined means the whole object (absent, malformed or multi-range, as S3 does). */
-export function parseRange(header: string | undefined, size: number): {start: number; end: number} | undefined {
-  if (!header) return undefined
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!match || (match[1] === '' && match[2] === '')) return undefined
-  if (match[1] === '') {
-    const suffix = Number(match[2])
-    if (suffix === 0 || size === 0) throw errors.invalidRange(size)
-    return {start: Math.max(0, size - suffix), end: size - 1}
-  }
-  const start = Number(match[1])
-  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
-  if (match[2] !== '' && Number(match[2]) < start) return undefined
-  if (start >= size) throw errors.invalidRange(size)
-  return {start, end}
-}
-
-const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000)
-
-/** GET/HEAD preconditions in S3's (RFC 7232) order; throws PreconditionFailed, or reports 304. */
-export function evaluateConditions(record: ObjectRecord, conditions: Conditions): {notModified: boolean} {
-  const modified = seconds(record.lastModified)
-  if (conditions.ifMatch !== undefined) {
-    if (!etagMatches(conditions.ifMatch, record.etag)) throw errors.preconditionFailed('If-Match')
-  } else if (conditions.ifUnmodifiedSince && modified > conditions.ifUnmodifiedSince.getTime() / 1000) {
-    throw errors.preconditionFailed('If-Unmodified-Since')
-  }
-  if (conditions.ifNoneMatch !== undefined) return {notModified: etagMatches(conditions.ifNoneMatch, record.etag)}
-  if (conditions.ifModifiedSince && modified <= conditions.ifModifiedSince.getTime() / 1000) return {notModified: true}
-  return {notModified: false}
-}
+/** Read buffer for object bodies: large reads for big objects; a small object's buffer is only its size. */
+const READ_BUFFER = 1024 * 1024
 
 export class S3State {
   readonly buckets = new Map<string, Bucket>()
   /** Readers per data file: a replaced object's files are unlinked once the last reader is done. */
   private readonly readers = new Map<string, number>()
   private readonly doomed = new Set<string>()
+  /** Small objects' bytes by data file path, so most small GETs skip the disk. */
+  readonly cache = new SmallObjectCache()
 
   private constructor(readonly store: ObjectStore) {}
 
@@ -185,7 +136,14 @@ export class S3State {
     validateKey(key)
     if (input.ifNoneMatch !== undefined && bucket.objects.has(key)) throw errors.preconditionFailed('If-None-Match')
     const hasher = new BodyHasher(input.checksumAlgorithms)
-    const file = await this.store.writeData(this.store.objectsDir(bucketName), '.data', input.body, hasher)
+    const {file, durable, bytes} = await this.store.streamData(
+      this.store.objectsDir(bucketName),
+      '.data',
+      input.body,
+      hasher,
+      '',
+      this.cache.maxObjectBytes,
+    )
     const path = this.store.dataPath(bucketName, file)
     try {
       const digests = hasher.finish()
@@ -202,9 +160,15 @@ export class S3State {
         checksums: digests.checksums,
       }
       if (Object.keys(digests.checksums).length > 0) record.checksumType = 'FULL_OBJECT'
-      await this.commit(bucket, record, () => {
-        if (input.ifNoneMatch !== undefined && bucket.objects.has(key)) throw errors.preconditionFailed('If-None-Match')
-      })
+      await this.commit(
+        bucket,
+        record,
+        () => {
+          if (input.ifNoneMatch !== undefined && bucket.objects.has(key)) throw errors.preconditionFailed('If-None-Match')
+        },
+        durable,
+      )
+      if (bytes) this.cache.set(path, bytes)
       return record
     } catch (error) {
       await this.store.removeFile(path)
@@ -212,13 +176,16 @@ export class S3State {
     }
   }
 
-  /** Commits a record (the store's rename), then swaps it into memory; the replaced object's data goes. */
-  async commit(bucket: Bucket, record: ObjectRecord, precheck?: () => void): Promise<void> {
+  /**
+   * Commits a record (the store's rename), then swaps it into memory; the replaced object's data goes.
+   * `dataDurable` is the new data file's fsync, awaited before the rename.
+   */
+  async commit(bucket: Bucket, record: ObjectRecord, precheck?: () => void, dataDurable?: Promise<void>): Promise<void> {
     const previous = bucket.locks.get(record.key) ?? Promise.resolve()
     const run = previous.then(async () => {
       if (this.buckets.get(bucket.name) !== bucket) throw errors.noSuchBucket(bucket.name)
       precheck?.()
-      await this.store.commitObject(bucket.name, record)
+      await this.store.commitObject(bucket.name, record, dataDurable)
       const replaced = bucket.objects.get(record.key)
       bucket.objects.set(record.key, record)
       if (replaced) this.discard(bucket.name, replaced.segments)
@@ -261,10 +228,35 @@ export class S3State {
         if (count > 0) this.readers.set(path, count)
         else {
           this.readers.delete(path)
-          if (this.doomed.delete(path)) void this.store.removeFile(path)
+          if (this.doomed.delete(path)) this.removeData(path)
         }
       }
     }
+  }
+
+  /**
+   * A small single-file object's bytes, from the cache or read whole from disk (and cached);
+   * undefined for objects to be streamed. Pins synchronously, so call it in the tick of readObject.
+   */
+  readSmall(bucketName: string, record: ObjectRecord): Promise<Buffer> | undefined {
+    const segment = record.segments[0]
+    if (record.segments.length !== 1 || !segment || record.size > this.cache.maxObjectBytes) return undefined
+    const path = this.store.dataPath(bucketName, segment.file)
+    const cached = this.cache.get(path)
+    if (cached) return Promise.resolve(cached)
+    const release = this.pin(bucketName, record)
+    return this.store.readFile(path, record.size).then(
+      (bytes) => {
+        // Not cached if the object was replaced meanwhile: the file goes with this release, nothing would evict it.
+        if (!this.doomed.has(path)) this.cache.set(path, bytes)
+        release()
+        return bytes
+      },
+      (error: unknown) => {
+        release()
+        throw error
+      },
+    )
   }
 
   /** Streams bytes start..end (inclusive) of an object across its data files. */
@@ -274,11 +266,16 @@ export class S3State {
     const paths = record.segments.map((segment) => this.store.dataPath(bucketName, segment.file))
     const stream =
       record.segments.length === 1
-        ? createReadStream(paths[0] as string, {start, end, highWaterMark: 256 * 1024})
+        ? createReadStream(paths[0] as string, {start, end, highWaterMark: READ_BUFFER})
         : Readable.from(segmentsBetween(paths, record.segments, start, end), {objectMode: false})
     stream.once('close', release)
     stream.once('error', release)
     return stream
+  }
+
+  private removeData(path: string): void {
+    this.cache.delete(path)
+    void this.store.removeFile(path)
   }
 
   /** Unlinks data files now, or when their last reader finishes. */
@@ -286,7 +283,7 @@ export class S3State {
     for (const segment of segments) {
       const path = this.store.dataPath(bucketName, segment.file)
       if (this.readers.has(path)) this.doomed.add(path)
-      else void this.store.removeFile(path)
+      else this.removeData(path)
     }
   }
 
@@ -373,7 +370,7 @@ async function* segmentsBetween(paths: string[], segments: Segment[], start: num
     const from = Math.max(start, offset)
     const to = Math.min(end, offset + size - 1)
     if (from <= to) {
-      for await (const chunk of createReadStream(paths[i] as string, {start: from - offset, end: to - offset, highWaterMark: 256 * 1024}))
+      for await (const chunk of createReadStream(paths[i] as string, {start: from - offset, end: to - offset, highWaterMark: READ_BUFFER}))
         yield chunk as Buffer
     }
     offset += size

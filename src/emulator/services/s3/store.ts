@@ -1,20 +1,31 @@
 /**
  * The on-disk object store under `${stateDir}/s3/`. Object keys never become
  * paths: an object is a metadata record named by the SHA-256 of its key, which
- * points at immutable data files with random names. Writing the record (temp,
+ * points at immutable data files with unique names. Writing the record (temp,
  * fsync, rename, folder fsync) is the commit point, so a kill at any instant
  * leaves the old object or the new one; data files nothing points to are crash
  * debris and are removed on open.
  *
  *   buckets/<bucket>/bucket.json                  bucket record and configurations
  *   buckets/<bucket>/objects/<sha256(key)>.json   object record
- *   buckets/<bucket>/objects/<random>.data        object data (one file, or one per multipart part)
- *   buckets/<bucket>/uploads/<uploadId>/upload.json, <n>.json, <n>-<random>.part
+ *   buckets/<bucket>/objects/<unique>.data        object data (one file, or one per multipart part)
+ *   buckets/<bucket>/uploads/<uploadId>/upload.json, <n>.json, <n>-<unique>.part
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {link, mkdir, open, readdir, readFile, rename, rm, unlink} from 'node:fs/promises'
+import {read} from 'node:fs'
+import {link, mkdir, readdir, readFile, rename, rm, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
-import {isTempName, readJsonIfExists, writeJsonAtomic} from '../../store/atomic.js'
+import {
+  closeFd,
+  fsyncFd,
+  isTempName,
+  openFd,
+  readJsonIfExists,
+  syncFolder,
+  uniqueId,
+  writeAllFd,
+  writeJsonAtomic,
+} from '../../store/atomic.js'
 import type {BodyHasher, Checksums} from './checksums.js'
 
 export interface Segment {
@@ -74,6 +85,7 @@ export interface LoadedBucket {
   uploads: {record: UploadRecord; parts: PartRecord[]}[]
 }
 
+/** Upload ids are shown to clients: random. Data file names only need to be unique. */
 const newId = () => randomBytes(12).toString('hex')
 export const isUploadId = (value: string) => /^[0-9a-f]{24}$/.test(value)
 
@@ -183,44 +195,91 @@ export class ObjectStore {
   async removeBucket(bucket: string): Promise<void> {
     const doomed = join(this.root, 'buckets', `.tmp-deleted-${bucket}-${newId()}`)
     await rename(this.bucketDir(bucket), doomed)
-    await fsyncDir(join(this.root, 'buckets'))
+    await syncFolder(join(this.root, 'buckets'))
     await rm(doomed, {recursive: true, force: true})
   }
 
   /**
-   * Streams a body into a new data file, hashing every byte, and fsyncs it.
-   * The random name is invisible until a record points at it, so no temp name is needed.
+   * Streams a body into a new data file, hashing every byte. The file (a name never used
+   * before) is invisible until a record points at it, so no temp name is needed. Returns once every byte is
+   * written, with `durable` settling when the file is fsynced and closed: the caller
+   * overlaps that fsync with writing the record, and must await `durable` before the
+   * record's rename makes the file reachable.
+   * Bytes go to disk in batches of about WRITE_BATCH with one batch in flight while the
+   * next arrives, so a big body costs few syscalls and the socket is never left idle.
+   * A body of at most `keepUpTo` bytes is also returned as `bytes` (a copy: request
+   * chunks are slices of larger socket buffers that must not be pinned).
    */
-  async writeData(
+  async streamData(
     dir: string,
     suffix: '.data' | '.part',
     body: AsyncIterable<Buffer | string>,
     hasher: BodyHasher,
     prefix = '',
-  ): Promise<string> {
-    const file = `${prefix}${newId()}${suffix}`
+    keepUpTo = 0,
+  ): Promise<{file: string; durable: Promise<void>; bytes?: Buffer}> {
+    const file = `${prefix}${uniqueId()}${suffix}`
     const path = join(dir, file)
-    const handle = await open(path, 'wx')
+    const fd = await openFd(path, 'wx')
+    let writing: Promise<void> = Promise.resolve()
+    let flushed = false
+    let bytes: Buffer | undefined
     try {
+      let batch: Buffer[] = []
+      let batched = 0
       for await (const piece of body) {
         const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece
         hasher.update(chunk)
-        let offset = 0
-        while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten
+        batch.push(chunk)
+        batched += chunk.length
+        if (batched >= WRITE_BATCH) {
+          await writing
+          writing = writeAllFd(fd, batch)
+          // Settled (and rethrown) at the next await of `writing`; never an unhandled rejection meanwhile.
+          writing.catch(() => undefined)
+          flushed = true
+          batch = []
+          batched = 0
+        }
       }
-      await handle.sync()
+      await writing
+      if (!flushed && batched <= keepUpTo) {
+        bytes = Buffer.allocUnsafeSlow(batched)
+        let at = 0
+        for (const chunk of batch) at += chunk.copy(bytes, at)
+      }
+      if (batched > 0) await writeAllFd(fd, batch)
     } catch (error) {
-      await handle.close()
+      await writing.catch(() => undefined)
+      await closeFd(fd)
       await rm(path, {force: true})
       throw error
     }
-    await handle.close()
-    return file
+    const durable = fsyncFd(fd).finally(() => closeFd(fd))
+    durable.catch(() => undefined)
+    return bytes ? {file, durable, bytes} : {file, durable}
+  }
+
+  /** Reads a whole (small) data file into memory. */
+  async readFile(path: string, size: number): Promise<Buffer> {
+    const fd = await openFd(path, 'r')
+    try {
+      const bytes = Buffer.allocUnsafeSlow(size)
+      let at = 0
+      while (at < size) {
+        const read = await readFd(fd, bytes, at, size - at, at)
+        if (read === 0) throw new Error(`${path} ends at ${at} bytes; its record says ${size}`)
+        at += read
+      }
+      return bytes
+    } finally {
+      await closeFd(fd)
+    }
   }
 
   /** A second name for an immutable data file (copies and completed uploads cost no bytes). */
   async linkData(fromPath: string, bucket: string): Promise<string> {
-    const file = `${newId()}.data`
+    const file = `${uniqueId()}.data`
     await link(fromPath, join(this.objectsDir(bucket), file))
     return file
   }
@@ -229,14 +288,17 @@ export class ObjectStore {
     return join(this.objectsDir(bucket), `${createHash('sha256').update(key).digest('hex')}.json`)
   }
 
-  /** The commit point of every object write. */
-  async commitObject(bucket: string, record: ObjectRecord): Promise<void> {
-    await writeJsonAtomic(this.metaPath(bucket, record.key), record)
+  /**
+   * The commit point of every object write. `ready` (the data files' fsync) is awaited
+   * before the rename, so a record never survives a crash that its data does not.
+   */
+  async commitObject(bucket: string, record: ObjectRecord, ready?: Promise<void>): Promise<void> {
+    await writeJsonAtomic(this.metaPath(bucket, record.key), record, {createFolder: false, ...(ready ? {ready} : {})})
   }
 
   async removeObject(bucket: string, key: string): Promise<void> {
     await rm(this.metaPath(bucket, key), {force: true})
-    await fsyncDir(this.objectsDir(bucket))
+    await syncFolder(this.objectsDir(bucket))
   }
 
   async removeFile(path: string): Promise<void> {
@@ -247,8 +309,9 @@ export class ObjectStore {
     await writeJsonAtomic(join(this.uploadDir(bucket, record.uploadId), 'upload.json'), record)
   }
 
-  async writePart(bucket: string, uploadId: string, part: PartRecord): Promise<void> {
-    await writeJsonAtomic(join(this.uploadDir(bucket, uploadId), `${part.partNumber}.json`), part)
+  /** `ready` is the part file's fsync, awaited before the part record is renamed into place. */
+  async writePart(bucket: string, uploadId: string, part: PartRecord, ready?: Promise<void>): Promise<void> {
+    await writeJsonAtomic(join(this.uploadDir(bucket, uploadId), `${part.partNumber}.json`), part, ready ? {ready} : {})
   }
 
   async removeUpload(bucket: string, uploadId: string): Promise<void> {
@@ -259,11 +322,8 @@ export class ObjectStore {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
+const readFd = (fd: number, into: Buffer, offset: number, length: number, position: number) =>
+  new Promise<number>((done, fail) => read(fd, into, offset, length, position, (error, count) => (error ? fail(error) : done(count))))
+
+/** Bytes per disk write of a streamed body: large writes, few syscalls, bounded memory. */
+const WRITE_BATCH = 1024 * 1024
