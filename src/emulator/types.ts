@@ -36,6 +36,8 @@ export interface SigningCredential {
   secretAccessKey: string
   /** Temporary credentials carry a token that the request must present (X-Amz-Security-Token). */
   sessionToken?: string
+  /** Temporary credentials past this instant are refused as expired (ExpiredToken), not as unknown. */
+  expiration?: Date
   principal: Principal
 }
 

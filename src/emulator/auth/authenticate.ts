@@ -13,6 +13,7 @@ import type {Protocol} from '../protocols/errors.js'
 import type {CredentialResolver, SigningCredential} from '../types.js'
 import {AwsChunkedDecoder, ContentSha256Check} from './chunked.js'
 import {
+  expiredToken,
   invalidSessionToken,
   malformedAuthorization,
   payloadHashMismatch,
@@ -146,6 +147,7 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
   const query = decodeQuery(input.rawQuery)
   const presentedToken = claims.presigned ? query['X-Amz-Security-Token'] : header(req, 'x-amz-security-token')
   if ((credential.sessionToken ?? undefined) !== (presentedToken ?? undefined)) throw invalidSessionToken(protocol)
+  if (credential.expiration !== undefined && credential.expiration.getTime() <= Date.now()) throw expiredToken(protocol)
 
   if (!claims.signedHeaders.includes('host')) {
     throw malformedAuthorization(protocol, "The 'host' header must be among the signed headers.")

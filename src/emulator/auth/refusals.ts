@@ -98,6 +98,18 @@ export function presignedUrlExpired(protocol: Protocol): AwsError {
 }
 
 /** Temporary credentials used without their session token, or with another one. */
+/** Temporary credentials past their expiration, in each protocol's words. */
+export function expiredToken(protocol: Protocol): AwsError {
+  switch (protocol) {
+    case 'restxml':
+      return new AwsError('ExpiredToken', 'The provided token has expired.', 400)
+    case 'ec2':
+      return new AwsError('RequestExpired', 'Request has expired.', 400)
+    default:
+      return new AwsError('ExpiredToken', 'The security token included in the request is expired', 403)
+  }
+}
+
 export function invalidSessionToken(protocol: Protocol): AwsError {
   switch (protocol) {
     case 'restxml':

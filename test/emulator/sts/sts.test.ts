@@ -202,7 +202,7 @@ test('state persists across restarts (file mode 0600): users, keys, sessions; ex
   await writeFile(file, JSON.stringify(data))
   const third = await emulator(first.stateDir)
   t.teardown(() => third.server.close())
-  await rejects(t, stsClient(third.server.endpoint, session).send(new sts.GetCallerIdentityCommand({})), 'InvalidClientTokenId', 403)
+  await rejects(t, stsClient(third.server.endpoint, session).send(new sts.GetCallerIdentityCommand({})), 'ExpiredToken', 403)
   t.truthy(await stsClient(third.server.endpoint, keys).send(new sts.GetCallerIdentityCommand({})))
 })
 

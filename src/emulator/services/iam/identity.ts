@@ -59,8 +59,13 @@ export class IamIdentity implements Identity {
 
   private resolveSession(accessKeyId: string): SigningCredential | undefined {
     const session = this.state.data.sessions[accessKeyId]
-    if (!session || session.Expiration <= this.state.clock()) return undefined
-    const base = {accessKeyId, secretAccessKey: session.SecretAccessKey, sessionToken: session.SessionToken}
+    if (!session) return undefined
+    const base = {
+      accessKeyId,
+      secretAccessKey: session.SecretAccessKey,
+      sessionToken: session.SessionToken,
+      expiration: new Date(session.Expiration),
+    }
     if (session.RoleName !== undefined) {
       const role = this.state.findRole(session.RoleName)
       if (!role) return undefined
