@@ -1,4 +1,11 @@
-import {distance} from 'fastest-levenshtein'
+import {createRequire} from 'node:module'
+
+/** Loaded on first use: a config with no misspelt key (the common case) never pays for it. */
+let levenshtein: typeof import('fastest-levenshtein') | undefined
+function distance(a: string, b: string): number {
+  levenshtein ??= createRequire(import.meta.url)('fastest-levenshtein') as typeof import('fastest-levenshtein')
+  return levenshtein.distance(a, b)
+}
 
 /**
  * The known key a misspelt key most likely meant, or undefined when none is near.
