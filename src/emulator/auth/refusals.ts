@@ -97,7 +97,6 @@ export function presignedUrlExpired(protocol: Protocol): AwsError {
   return new AwsError('InvalidSignatureException', 'Signature expired: the presigned request has expired', 403)
 }
 
-/** Temporary credentials used without their session token, or with another one. */
 /** Temporary credentials past their expiration, in each protocol's words. */
 export function expiredToken(protocol: Protocol): AwsError {
   switch (protocol) {
@@ -110,6 +109,7 @@ export function expiredToken(protocol: Protocol): AwsError {
   }
 }
 
+/** Temporary credentials used without their session token, or with another one. */
 export function invalidSessionToken(protocol: Protocol): AwsError {
   switch (protocol) {
     case 'restxml':

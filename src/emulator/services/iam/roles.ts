@@ -239,15 +239,8 @@ export function issueRoleSession(
     ...(input.Policy !== undefined ? {SessionPolicy: input.Policy} : {}),
     ...(arns.length > 0 ? {SessionPolicyArns: arns} : {}),
   }
-  state.data.sessions[session.AccessKeyId] = session
-  pruneExpiredSessions(state)
   return {
-    Credentials: {
-      AccessKeyId: session.AccessKeyId,
-      SecretAccessKey: session.SecretAccessKey,
-      SessionToken: session.SessionToken,
-      Expiration: isoNow(new Date(session.Expiration)),
-    },
+    Credentials: keepSession(state, session),
     AssumedRoleUser: {
       AssumedRoleId: `${role.RoleId}:${input.RoleSessionName}`,
       Arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role.RoleName}/${input.RoleSessionName}`,
@@ -270,15 +263,18 @@ export function issueUserSession(state: IamState, input: {UserName: string; Dura
     Expiration: state.clock() + duration * 1000,
     UserName: nameKey(user.UserName),
   }
+  return {Credentials: keepSession(state, session)}
+}
+
+/** Records a new session (dropping expired ones) and gives back the credentials STS returns for it. */
+function keepSession(state: IamState, session: SessionRecord) {
   state.data.sessions[session.AccessKeyId] = session
   pruneExpiredSessions(state)
   return {
-    Credentials: {
-      AccessKeyId: session.AccessKeyId,
-      SecretAccessKey: session.SecretAccessKey,
-      SessionToken: session.SessionToken,
-      Expiration: isoNow(new Date(session.Expiration)),
-    },
+    AccessKeyId: session.AccessKeyId,
+    SecretAccessKey: session.SecretAccessKey,
+    SessionToken: session.SessionToken,
+    Expiration: isoNow(new Date(session.Expiration)),
   }
 }
 
