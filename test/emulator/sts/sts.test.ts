@@ -220,3 +220,41 @@ test('GetSessionToken gives a user temporary credentials acting as itself; refus
   await rejects(t, stsClient(server.endpoint, session).send(new sts.GetSessionTokenCommand({})), 'AccessDenied', 403)
   await rejects(t, stsClient(server.endpoint).send(new sts.GetSessionTokenCommand({})), 'AccessDenied', 403)
 })
+
+test('AssumeRole: a trust policy naming the user directly is enough alone, unless an identity policy explicitly denies', async (t) => {
+  const {server} = await emulator()
+  t.teardown(() => server.close())
+  const admin = iamClient(server.endpoint)
+  const trustUser = (user: string) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{Effect: 'Allow', Principal: {AWS: `arn:aws:iam::000000000000:user/${user}`}, Action: 'sts:AssumeRole'}],
+    })
+  // No identity policy at all: the trust policy names her, as within one AWS account that is enough.
+  const kim = await userWithKey(admin, 'kim')
+  await admin.send(new iam.CreateRoleCommand({RoleName: 'kims', AssumeRolePolicyDocument: trustUser('kim')}))
+  const assumed = await stsClient(server.endpoint, kim).send(
+    new sts.AssumeRoleCommand({RoleArn: 'arn:aws:iam::000000000000:role/kims', RoleSessionName: 'direct'}),
+  )
+  t.is(assumed.AssumedRoleUser?.Arn, 'arn:aws:sts::000000000000:assumed-role/kims/direct')
+  // Named by the account only: an identity policy is still needed.
+  await admin.send(new iam.CreateRoleCommand({RoleName: 'accounts', AssumeRolePolicyDocument: trustAccount}))
+  await rejects(
+    t,
+    stsClient(server.endpoint, kim).send(
+      new sts.AssumeRoleCommand({RoleArn: 'arn:aws:iam::000000000000:role/accounts', RoleSessionName: 'x'}),
+    ),
+    'AccessDenied',
+    403,
+  )
+  // Named directly, but her own policy explicitly denies: refused.
+  const deny = JSON.stringify({Version: '2012-10-17', Statement: [{Effect: 'Deny', Action: 'sts:AssumeRole', Resource: '*'}]})
+  const lee = await userWithKey(admin, 'lee', deny)
+  await admin.send(new iam.CreateRoleCommand({RoleName: 'lees', AssumeRolePolicyDocument: trustUser('lee')}))
+  await rejects(
+    t,
+    stsClient(server.endpoint, lee).send(new sts.AssumeRoleCommand({RoleArn: 'arn:aws:iam::000000000000:role/lees', RoleSessionName: 'x'})),
+    'AccessDenied',
+    403,
+  )
+})

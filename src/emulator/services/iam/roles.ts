@@ -144,35 +144,48 @@ export function deleteInstanceProfile(state: IamState, input: {InstanceProfileNa
 }
 
 /** Whether a trust policy's Principal element names the caller (its ARN, its account's root, its account id, or anyone). */
-function principalNamed(element: unknown, principal: Principal): boolean {
-  if (element === '*') return true
-  if (typeof element !== 'object' || element === null) return false
+/**
+ * How a trust-policy Principal element names the caller: 'direct' (its own ARN, its
+ * role, or anyone), 'account' (only its account, which delegates to the account's
+ * identity policies), or not at all.
+ */
+function principalNamed(element: unknown, principal: Principal): 'direct' | 'account' | undefined {
+  if (element === '*') return 'direct'
+  if (typeof element !== 'object' || element === null) return undefined
   const names = asList((element as Record<string, string | string[]>).AWS)
-  const accountRoot = `arn:aws:iam::${principal.accountId}:root`
-  const own = [principal.arn, principal.roleArn, accountRoot, principal.accountId].filter((value): value is string => value !== undefined)
-  return names.some((name) => name === '*' || own.includes(name))
+  const direct = [principal.arn, principal.roleArn].filter((value): value is string => value !== undefined)
+  if (names.some((name) => name === '*' || direct.includes(name))) return 'direct'
+  const account = [`arn:aws:iam::${principal.accountId}:root`, principal.accountId]
+  return names.some((name) => account.includes(name)) ? 'account' : undefined
 }
 
-/** Evaluates a role's trust policy for sts:AssumeRole by this principal: explicit deny wins, then any allow. */
-export function trustAllows(role: RoleRecord, principal: Principal, now: Date): boolean {
+/**
+ * Evaluates a role's trust policy for sts:AssumeRole by this principal, as AWS does
+ * within one account: an explicit deny refuses; an allow that names the caller
+ * directly is enough on its own ('direct'); an allow that names only the account
+ * still needs an identity policy allowing sts:AssumeRole ('account').
+ */
+export function trustDecision(role: RoleRecord, principal: Principal, now: Date): 'direct' | 'account' | 'deny' {
   const document = parsePolicyDocument(role.AssumeRolePolicyDocument, 'trust')
   const values = requestValues(principal, {}, now)
-  let allowed = false
+  let allowed: 'direct' | 'account' | undefined
   for (const statement of statementsOf(document)) {
     const actionHit =
       statement.Action !== undefined
         ? asList(statement.Action).some((pattern) => actionMatches(pattern, 'sts:AssumeRole'))
         : !asList(statement.NotAction).some((pattern) => actionMatches(pattern, 'sts:AssumeRole'))
-    const principalHit =
+    const named =
       statement.Principal !== undefined
         ? principalNamed(statement.Principal, principal)
-        : !principalNamed(statement.NotPrincipal, principal)
-    if (!actionHit || !principalHit) continue
+        : principalNamed(statement.NotPrincipal, principal) === undefined
+          ? 'direct'
+          : undefined
+    if (!actionHit || named === undefined) continue
     if (statement.Condition && !conditionMatches(statement.Condition, values, document.Version === '2012-10-17')) continue
-    if (statement.Effect === 'Deny') return false
-    allowed = true
+    if (statement.Effect === 'Deny') return 'deny'
+    if (allowed !== 'direct') allowed = named
   }
-  return allowed
+  return allowed ?? 'deny'
 }
 
 /** Role session names: 2–64 of [\w+=,.@-]. */

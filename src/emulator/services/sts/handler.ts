@@ -1,8 +1,9 @@
 /**
  * STS's wire (Query, version 2011-06-15): GetCallerIdentity, AssumeRole and
  * GetSessionToken over the IAM state. AssumeRole needs the role's trust policy
- * to name the caller (its ARN, its account, or anyone) and, for callers other
- * than the root account, an identity policy allowing sts:AssumeRole on it.
+ * to allow the caller: naming it directly (its ARN, or anyone) is enough unless an
+ * identity policy explicitly denies; naming only its account also needs an
+ * identity policy allowing sts:AssumeRole on the role, as within one AWS account.
  * Its session policies (Policy, PolicyArns) are kept with the session and
  * narrow what the role allows (iam/identity.ts).
  */
@@ -11,7 +12,7 @@ import {asAwsError, sendError} from '../../protocols/errors.js'
 import {parseQuery, type QueryParams, queryStructs, requireParam, sendQueryResult} from '../../protocols/query.js'
 import type {EmulatedService, Principal, RequestContext} from '../../types.js'
 import type {IamIdentity} from '../iam/identity.js'
-import {issueRoleSession, issueUserSession, trustAllows} from '../iam/roles.js'
+import {issueRoleSession, issueUserSession, trustDecision} from '../iam/roles.js'
 
 const duration = (params: QueryParams) => {
   const value = params.DurationSeconds
@@ -57,8 +58,13 @@ export class StsService implements EmulatedService {
         )
         if (!role || role.Arn !== roleArn) throw denied
         if (ctx.principal.kind !== 'root') {
-          if (!trustAllows(role, ctx.principal, state.now())) throw denied
-          ctx.authorize('sts:AssumeRole', role.Arn)
+          const trust = trustDecision(role, ctx.principal, state.now())
+          if (trust === 'deny') throw denied
+          // Named directly by the trust policy: enough unless an identity policy explicitly denies.
+          if (trust === 'direct') {
+            const decision = this.identity.authorize({principal: ctx.principal, action: 'sts:AssumeRole', resource: role.Arn})
+            if (decision === 'explicitDeny') throw denied
+          } else ctx.authorize('sts:AssumeRole', role.Arn)
         }
         const policyArns = queryStructs(params, 'PolicyArns.member').map((entry) => entry.arn ?? '')
         const issued = issueRoleSession(state, {
