@@ -12,7 +12,7 @@
  * |                             | stack and put CORS on the bucket for its web portal; ncap does neither        |
  * | Lambda.Requirements         | kept, warning: pip requirements; ncap's handlers are Node                     |
  * | submit_start.handler_ensemble | ncap's handler, warning: no train/predict split                             |
- * | PipelinePath, PipelineDir   | kept, silent: "[not implemented]" in the seed, unused by NeuroCAAS too        |
+ * | PipelinePath, PipelineDir   | kept, silent: marked unused in the seed, unused by NeuroCAAS too            |
  * | MISSING_CONFIG_ERROR, CONFIG| honoured by the submit handler                                                |
  * | WORKING_DIRECTORY           | honoured (the SSM command's working folder)                                   |
  * | IAM_ROLE, SECURITY_GROUPS,  | honoured: referenced, never created                                           |

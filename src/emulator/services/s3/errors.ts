@@ -98,4 +98,4 @@ export const methodNotAllowed = (method: string, resourceType: string) =>
 export const keyTooLong = () => new AwsError('KeyTooLongError', 'Your key is too long', 400)
 
 export const notImplementedHere = (what: string) =>
-  new AwsError('NotImplemented', `A header or query you provided implies functionality that is not implemented: ${what}`, 501)
+  new AwsError('NotImplemented', `A header or query you provided implies functionality that ncap's emulator does not serve: ${what}`, 501)
