@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {type ResetResult, resetEmulator} from '../../src/emulator/lifecycle.js'
 import {resolveStateDir} from '../../src/emulator/paths.js'
 import {UsageError} from '../../src/errors.js'
-import {NcapCommand} from '../../src/ui/ncap-command.js'
+import {NcapCommand, stateDirFlag} from '../../src/ui/ncap-command.js'
 
 export default class EmulatorReset extends NcapCommand {
   static override summary = "Delete all of the emulator's state."
@@ -14,7 +14,7 @@ export default class EmulatorReset extends NcapCommand {
     '<%= config.bin %> <%= command.id %> --yes --state-dir ./.ncap/emulator',
   ]
   static override flags = {
-    'state-dir': Flags.string({description: 'state folder (default: $NCAP_HOME/emulator or the per-user data folder)'}),
+    ...stateDirFlag,
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', default: false}),
   }
 

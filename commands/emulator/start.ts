@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 import {type StartResult, serveUntilSignal, startEmulator} from '../../src/emulator/lifecycle.js'
 import {DEFAULT_EMULATOR_PORT, resolveStateDir} from '../../src/emulator/paths.js'
-import {NcapCommand} from '../../src/ui/ncap-command.js'
+import {NcapCommand, stateDirFlag} from '../../src/ui/ncap-command.js'
 
 export default class EmulatorStart extends NcapCommand {
   static override summary = 'Start the embedded AWS emulator.'
@@ -17,7 +17,7 @@ Default port: ${DEFAULT_EMULATOR_PORT} (not LocalStack's 4566). Default state fo
   ]
   static override flags = {
     port: Flags.integer({description: `port on 127.0.0.1 (0 = any free port)`, default: DEFAULT_EMULATOR_PORT, min: 0, max: 65535}),
-    'state-dir': Flags.string({description: 'state folder (default: $NCAP_HOME/emulator or the per-user data folder)'}),
+    ...stateDirFlag,
     foreground: Flags.boolean({description: 'serve in this process until Ctrl-C or SIGTERM', default: false}),
   }
 

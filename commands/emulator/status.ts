@@ -1,7 +1,6 @@
-import * as Flags from '@oclif/core/flags'
 import {emulatorStatus} from '../../src/emulator/lifecycle.js'
 import {resolveStateDir} from '../../src/emulator/paths.js'
-import {NcapCommand} from '../../src/ui/ncap-command.js'
+import {NcapCommand, stateDirFlag} from '../../src/ui/ncap-command.js'
 
 export default class EmulatorStatus extends NcapCommand {
   static override summary = 'Show whether the embedded emulator is running.'
@@ -12,7 +11,7 @@ export default class EmulatorStatus extends NcapCommand {
     '<%= config.bin %> <%= command.id %> --json --state-dir ./.ncap/emulator',
   ]
   static override flags = {
-    'state-dir': Flags.string({description: 'state folder (default: $NCAP_HOME/emulator or the per-user data folder)'}),
+    ...stateDirFlag,
   }
 
   async run(): Promise<unknown> {

@@ -1,7 +1,6 @@
-import * as Flags from '@oclif/core/flags'
 import {type StopResult, stopEmulator} from '../../src/emulator/lifecycle.js'
 import {resolveStateDir} from '../../src/emulator/paths.js'
-import {NcapCommand} from '../../src/ui/ncap-command.js'
+import {NcapCommand, stateDirFlag} from '../../src/ui/ncap-command.js'
 
 export default class EmulatorStop extends NcapCommand {
   static override summary = 'Stop the embedded emulator.'
@@ -12,7 +11,7 @@ export default class EmulatorStop extends NcapCommand {
     '<%= config.bin %> <%= command.id %> --state-dir ./.ncap/emulator --json',
   ]
   static override flags = {
-    'state-dir': Flags.string({description: 'state folder (default: $NCAP_HOME/emulator or the per-user data folder)'}),
+    ...stateDirFlag,
   }
 
   async run(): Promise<StopResult> {

@@ -47,3 +47,8 @@ export const targetFlags = {
   profile: Flags.string({description: 'AWS profile (target aws)', helpGroup: 'TARGET'}),
   region: Flags.string({description: "AWS region (default: the config's REGION)", helpGroup: 'TARGET'}),
 }
+
+/** The emulator's state folder, as every `ncap emulator` command takes it. */
+export const stateDirFlag = {
+  'state-dir': Flags.string({description: 'state folder (default: $NCAP_HOME/emulator or the per-user data folder)'}),
+}

@@ -2,7 +2,7 @@
  * moto_server as a child process on a free 127.0.0.1 port: the peer emulator for
  * differential tests and benchmarks. Resolves once it answers HTTP.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {request} from 'node:http'
 import {createServer} from 'node:net'
 
@@ -37,9 +37,23 @@ function answers(url: string): Promise<boolean> {
   })
 }
 
-export async function startMoto(timeoutMs = 30_000): Promise<RunningMoto> {
+/** Whether moto_server is installed (tests that need it skip with a message when not). */
+export function hasMoto(): boolean {
+  try {
+    execFileSync('moto_server', ['--help'], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
+}
+
+export async function startMoto(options: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {}): Promise<RunningMoto> {
+  const timeoutMs = options.timeoutMs ?? 30_000
   const port = await freePort()
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {...process.env, ...options.env},
+  })
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000)

@@ -3,52 +3,28 @@
  * moto_server (reached through AWS_ENDPOINT_URL, as on the emulator: the
  * script itself names no endpoint).
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
-import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import test from 'ava'
 import {repoRoot} from '../helpers/cli.js'
+import {type RunningMoto, startMoto} from '../helpers/moto.js'
 
 const runSh = join(repoRoot, 'templates', 'pipeline', 'image', 'bin', 'run.sh')
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
-let moto: ChildProcess | undefined
+let moto: RunningMoto | undefined
 let endpoint = ''
 let s3: S3Client
 
 test.before(async () => {
-  const port = await freePort()
-  endpoint = `http://127.0.0.1:${port}`
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    try {
-      await fetch(endpoint)
-      break
-    } catch {
-      if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${endpoint}`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
+  moto = await startMoto()
+  endpoint = moto.endpoint
   s3 = new S3Client({endpoint, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}})
 })
 
-test.after.always(() => {
-  moto?.kill('SIGTERM')
-})
+test.after.always(() => moto?.stop())
 
 function runScript(args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolveRun, reject) => {

@@ -5,47 +5,11 @@
  * differs from AWS, AWS wins: those cases are listed in MOTO_DIFFERS_FROM_AWS
  * with the reason, and checked against AWS's behaviour on the emulator side.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
-import {createServer} from 'node:net'
 import * as iam from '@aws-sdk/client-iam'
 import * as sts from '@aws-sdk/client-sts'
 import test from 'ava'
+import {hasMoto, startMoto} from '../../helpers/moto.js'
 import {emulator, iamClient, stsClient} from './helpers.js'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const {port} = probe.address() as {port: number}
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
-async function startMoto(): Promise<{endpoint: string; child: ChildProcess} | undefined> {
-  const port = await freePort()
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore',
-    env: {...process.env, MOTO_ACCOUNT_ID: '000000000000'},
-  })
-  const failed = new Promise<undefined>((resolve) => child.once('error', () => resolve(undefined)))
-  const endpoint = `http://127.0.0.1:${port}`
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const up = await Promise.race([
-      fetch(`${endpoint}/moto-api/`).then(
-        () => true,
-        () => false,
-      ),
-      failed,
-    ])
-    if (up === undefined) return undefined
-    if (up) return {endpoint, child}
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  child.kill()
-  return undefined
-}
 
 type Outcome = {ok: unknown} | {error: string; status?: number}
 
@@ -211,15 +175,13 @@ const AWS_ANSWERS: Record<string, object> = {
 }
 
 test('IAM and STS sequence: same answers as moto_server after normalising ids, dates and keys', async (t) => {
-  const moto = await startMoto()
-  if (!moto) {
-    t.log('moto_server is not installed or did not start; differential test skipped')
+  if (!hasMoto()) {
+    t.log('moto_server is not installed; differential test skipped')
     t.pass()
     return
   }
-  t.teardown(() => {
-    moto.child.kill()
-  })
+  const moto = await startMoto({env: {MOTO_ACCOUNT_ID: '000000000000'}})
+  t.teardown(() => moto.stop())
   const {server} = await emulator()
   t.teardown(() => server.close())
   const ours = sequence(server.endpoint)

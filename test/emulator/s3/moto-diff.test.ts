@@ -4,9 +4,6 @@
  * legitimately differs (dates, request and owner ids, upload ids).
  */
 
-import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {createServer} from 'node:net'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -32,48 +29,21 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import test from 'ava'
+import {hasMoto, type RunningMoto, startMoto} from '../../helpers/moto.js'
 import {clientFor, type S3Fixture, startS3} from './helpers.js'
 
-function hasMoto(): boolean {
-  try {
-    execFileSync('moto_server', ['--help'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-let moto: ChildProcess | undefined
+let moto: RunningMoto | undefined
 let motoClient: S3Client
 let fx: S3Fixture
 
 test.before(async () => {
   if (!hasMoto()) return
-  const port = await freePort()
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
-  const endpoint = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`${endpoint}/moto-api/`).then(
-      () => true,
-      () => false,
-    )
-    if (ok) break
-    await sleep(50)
-  }
-  motoClient = clientFor(endpoint)
+  moto = await startMoto()
+  motoClient = clientFor(moto.endpoint)
   fx = await startS3()
 })
 test.after.always(async () => {
-  moto?.kill()
+  await moto?.stop()
   await fx?.server.close()
 })
 
