@@ -12,7 +12,7 @@ import {mkdir} from 'node:fs/promises'
 import {createServer} from 'node:http'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
-import {writeStreamAtomic} from '../src/emulator/store/atomic.js'
+import {writeStreamAtomic} from '../src/store/atomic.js'
 
 const {values} = parseArgs({options: {dir: {type: 'string'}, port: {type: 'string', default: '0'}}})
 if (!values.dir) throw new Error('bare-store: --dir is required')

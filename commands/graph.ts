@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
-import {writeFileAtomic} from '../src/emulator/store/atomic.js'
+import {writeFileAtomic} from '../src/store/atomic.js'
 import {compileProject} from '../src/template/from-config.js'
 import {renderGraph} from '../src/template/graph.js'
 import {NcapCommand} from '../src/ui/ncap-command.js'

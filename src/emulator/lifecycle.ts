@@ -11,8 +11,8 @@ import {createServer} from 'node:net'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {NcapError, UsageError} from '../errors.js'
+import {readJsonIfExists, writeJsonAtomic} from '../store/atomic.js'
 import {DEFAULT_EMULATOR_HOST, DEFAULT_EMULATOR_PORT, logPath, ncapVersion, recordPath, startLockPath} from './paths.js'
-import {readJsonIfExists, writeJsonAtomic} from './store/atomic.js'
 
 /** What a running emulator writes to `<stateDir>/emulator.json`. */
 export interface EmulatorRecord {

@@ -6,12 +6,17 @@
  * does. Errors before a service is reached are rendered in its protocol's shape.
  */
 import {randomUUID} from 'node:crypto'
+import {existsSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {join} from 'node:path'
 import {authenticate} from './auth/authenticate.js'
 import {malformedAuthorization, missingAuthentication} from './auth/refusals.js'
 import {MalformedAuthorization, parseAuthorizationHeader, parsePresignedQuery, type SignatureClaims} from './auth/scope.js'
+import {EmulatorClock} from './clock.js'
 import {AwsError} from './errors.js'
+import {EventRecord} from './event-record.js'
+import type {InternalApis} from './internal.js'
 import {DEFAULT_BODY_LIMIT} from './protocols/body.js'
 import {asAwsError, type Protocol, protocolOf, sendError} from './protocols/errors.js'
 import {serviceModules} from './services/index.js'
@@ -31,11 +36,17 @@ export interface StartServerOptions {
   log?: (line: string) => void
   /** Longest wait for in-flight requests on close() before connections are cut. */
   closeTimeoutMs?: number
+  /** The clock to use; by default the state folder's (clock.json). */
+  clock?: EmulatorClock
 }
 
 export interface RunningServer {
   endpoint: string
   port: number
+  clock: EmulatorClock
+  events: EventRecord
+  /** A service of this server, loaded on first use (tests reach internal APIs this way). */
+  getService(signingName: string): Promise<EmulatedService | undefined>
   close(): Promise<void>
 }
 
@@ -87,6 +98,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let identity: Promise<Identity> | undefined = options.identity ? Promise.resolve(options.identity) : undefined
   let endpoint = ''
   let inFlight = 0
+  const clock = options.clock ?? EmulatorClock.open(options.stateDir)
+  const events = new EventRecord(options.stateDir, () => clock.now())
   let drained: (() => void) | undefined
 
   const getIdentity = () => {
@@ -100,13 +113,28 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     let service = services.get(name)
     if (!service) {
       service = load().then((factory) =>
-        factory({stateDir: options.stateDir, endpoint, getService: (other) => getService(other) ?? Promise.resolve(undefined)}),
+        factory({
+          stateDir: options.stateDir,
+          endpoint,
+          getService: (other) => getService(other) ?? Promise.resolve(undefined),
+          internal: <K extends keyof InternalApis>(other: K) => getInternal(other),
+          clock,
+          events,
+          identity: getIdentity,
+        }),
       )
       // A failed load is retried on the next request rather than remembered.
       service.catch(() => services.delete(name))
       services.set(name, service)
     }
     return service
+  }
+
+  async function getInternal<K extends keyof InternalApis>(name: K): Promise<InternalApis[K]> {
+    const service = await getService(name)
+    if (!service?.internal)
+      throw new AwsError('ServiceUnavailable', `The emulator's ${name} service is not available to other services.`, 503)
+    return service.internal as InternalApis[K]
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
@@ -177,6 +205,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             decision === 'explicitDeny'
               ? 'with an explicit deny in an identity-based policy'
               : 'because no identity-based policy allows the action'
+          events.record({
+            service: service ?? 'unknown',
+            kind: 'iam.denied',
+            outcome: 'denied',
+            summary: `${principal.arn} was refused ${action} on ${resource}`,
+            reason:
+              decision === 'explicitDeny' ? 'a statement of its policies explicitly denies it' : 'no statement of its policies allows it',
+            resource,
+            detail: {action, principal: principal.arn, ...(context ? {context} : {})},
+          })
           throw new AwsError(
             'AccessDenied',
             `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}`,
@@ -223,9 +261,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   endpoint = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
 
+  // Services that keep state resume in the background once the server answers (schedules, instances, retries).
+  const resuming = new Promise<void>((done) => {
+    setImmediate(() => {
+      const starts = Object.keys(factories)
+        .filter((name) => existsSync(join(options.stateDir, name)))
+        .map(async (name) => {
+          const service = await getService(name)
+          await service?.start?.()
+        })
+      void Promise.allSettled(starts).then((results) => {
+        for (const result of results) if (result.status === 'rejected') log(`emulator: a service failed to resume: ${result.reason}`)
+        done()
+      })
+    })
+  })
+
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
+      await resuming
+      clock.close()
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       if (inFlight > 0) {
@@ -242,8 +298,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
       const id = await identity?.catch(() => undefined)
       await (id as {close?: () => Promise<void>} | undefined)?.close?.()
+      await events.drain()
     })()
     return closing
   }
-  return {endpoint, port, close}
+  return {endpoint, port, clock, events, getService: (name) => getService(name) ?? Promise.resolve(undefined), close}
 }

@@ -8,6 +8,9 @@
  * from its wire handling (handler.ts), as moto does.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {EmulatorClock} from './clock.js'
+import type {EventRecord} from './event-record.js'
+import type {InternalApis} from './internal.js'
 
 export const ACCOUNT_ID = '000000000000'
 export const ADMIN_ACCESS_KEY_ID = 'test'
@@ -97,6 +100,10 @@ export interface EmulatedService {
   /** The SigV4 signing name this service answers to. */
   readonly signingName: string
   handle(ctx: RequestContext): Promise<void>
+  /** What other services may call (internal.ts): Lambda's invokeAsService, EventBridge's publish, EC2's exec… */
+  readonly internal?: unknown
+  /** Called once the server listens and every service can be reached: resume schedules, reconcile instances. */
+  start?(): Promise<void>
   /** Flush and release anything held open; called on shutdown. */
   close?(): Promise<void>
 }
@@ -107,8 +114,16 @@ export type ServiceFactory = (env: ServiceEnvironment) => Promise<EmulatedServic
 export interface ServiceEnvironment {
   stateDir: string
   endpoint: string
-  /** Other services, by signing name, made on first use (S3 notifications reach Lambda this way later). */
+  /** Other services, by signing name, made on first use. */
   getService(signingName: string): Promise<EmulatedService | undefined>
+  /** Another service's internal API (internal.ts), made on first use: how S3 reaches Lambda, EC2 reaches EventBridge. */
+  internal<K extends keyof InternalApis>(signingName: K): Promise<InternalApis[K]>
+  /** The one clock every time-based decision reads (clock.ts). */
+  clock: EmulatorClock
+  /** The record of what the emulator did and why (event-record.ts). */
+  events: EventRecord
+  /** The account's identity: IAM state, role sessions for Lambdas and instances, policy evaluation. */
+  identity(): Promise<Identity>
 }
 
 /** The account's identity state (IAM users, keys, roles, STS sessions): resolves keys and evaluates policies. */

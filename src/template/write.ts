@@ -4,7 +4,7 @@
  */
 import {readdir, rm, rmdir} from 'node:fs/promises'
 import {join} from 'node:path'
-import {writeFileAtomic} from '../emulator/store/atomic.js'
+import {writeFileAtomic} from '../store/atomic.js'
 import {serializeTemplate} from './serialize.js'
 import {COMPILED_TEMPLATE, type CompiledStack, NESTED_DIR} from './types.js'
 

@@ -9,4 +9,12 @@ export const serviceModules: Record<string, () => Promise<{default: ServiceFacto
   s3: () => import('./s3/index.js'),
   iam: () => import('./iam/index.js'),
   sts: () => import('./sts/index.js'),
+  secretsmanager: () => import('./secretsmanager/index.js'),
+  lambda: () => import('./lambda/index.js'),
+  logs: () => import('./logs/index.js'),
+  events: () => import('./events/index.js'),
+  ec2: () => import('./ec2/index.js'),
+  ssm: () => import('./ssm/index.js'),
+  cloudformation: () => import('./cloudformation/index.js'),
+  ncap: () => import('./ncap/index.js'),
 }

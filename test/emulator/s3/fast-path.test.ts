@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import test from 'ava'
 import {SmallObjectCache} from '../../../src/emulator/services/s3/cache.js'
-import {syncFolder, writeJsonAtomic} from '../../../src/emulator/store/atomic.js'
+import {syncFolder, writeJsonAtomic} from '../../../src/store/atomic.js'
 import {failure, startS3} from './helpers.js'
 
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex')

@@ -5,7 +5,7 @@
  * credential resolution and policy evaluation in identity.ts.
  */
 import {join} from 'node:path'
-import {readJsonIfExists, writeJsonAtomic} from '../../store/atomic.js'
+import {readJsonIfExists, writeJsonAtomic} from '../../../store/atomic.js'
 import {ACCOUNT_ID} from '../../types.js'
 import {AWS_MANAGED_POLICIES} from './aws-managed.js'
 import {entityNotFound, noSuchEntity} from './errors.js'

@@ -25,7 +25,7 @@ import {
   uniqueId,
   writeAllFd,
   writeJsonAtomic,
-} from '../../store/atomic.js'
+} from '../../../store/atomic.js'
 import type {BodyHasher, Checksums} from './checksums.js'
 
 export interface Segment {

@@ -1,0 +1,3 @@
+import {refusingService} from '../refusing.js'
+
+export default refusingService('cloudformation')
