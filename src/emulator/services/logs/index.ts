@@ -1,3 +1,8 @@
-import {refusingService} from '../refusing.js'
+/** The CloudWatch Logs service (signing name `logs`); its `internal` member is how Lambda and SSM write log lines. */
+import type {ServiceFactory} from '../../types.js'
+import {LogsService} from './handler.js'
+import {LogsState} from './state.js'
 
-export default refusingService('logs')
+const logsService: ServiceFactory = async (env) => new LogsService(await LogsState.open(env.stateDir, env.clock), env)
+
+export default logsService
