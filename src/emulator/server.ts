@@ -13,6 +13,7 @@ import {join} from 'node:path'
 import {authenticate} from './auth/authenticate.js'
 import {malformedAuthorization, missingAuthentication} from './auth/refusals.js'
 import {MalformedAuthorization, parseAuthorizationHeader, parsePresignedQuery, type SignatureClaims} from './auth/scope.js'
+import {ANONYMOUS_PRINCIPAL, unsignedStsRequest} from './auth/unsigned.js'
 import {EmulatorClock} from './clock.js'
 import {AwsError} from './errors.js'
 import {EventRecord} from './event-record.js'
@@ -20,7 +21,14 @@ import type {InternalApis} from './internal.js'
 import {DEFAULT_BODY_LIMIT} from './protocols/body.js'
 import {asAwsError, type Protocol, protocolOf, sendError} from './protocols/errors.js'
 import {serviceModules} from './services/index.js'
-import type {ConditionContext, EmulatedService, Identity, RequestContext, ServiceFactory} from './types.js'
+import {
+  type ConditionContext,
+  DEFAULT_REGION,
+  type EmulatedService,
+  type Identity,
+  type RequestContext,
+  type ServiceFactory,
+} from './types.js'
 
 export interface StartServerOptions {
   stateDir: string
@@ -164,23 +172,32 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         if (error.service) protocol = protocolOf(error.service)
         throw malformedAuthorization(protocol, error.message)
       }
-      if (!claims) throw missingAuthentication(protocol)
-      service = claims.service
+      // AWS serves STS's federation calls unsigned: they reach STS as an anonymous caller (auth/unsigned.ts).
+      const unsigned = claims || protocol !== 'query' ? undefined : await unsignedStsRequest(req, rawQuery, DEFAULT_BODY_LIMIT)
+      if (!claims && !unsigned) throw missingAuthentication(protocol)
+      service = claims?.service ?? 'sts'
       protocol = protocolOf(service)
       if (service === 's3') res.setHeader('x-amz-id-2', requestId)
       if (!factories[service]) throw unknownService(service)
       const resolver = await getIdentity()
-      const authenticated = await authenticate({
-        req,
-        rawPath,
-        rawQuery,
-        claims,
-        protocol,
-        resolver,
-        now: new Date(),
-        bodyLimit: protocol === 'restjson' ? 8 * DEFAULT_BODY_LIMIT : DEFAULT_BODY_LIMIT,
-        beforeBody,
-      })
+      const authenticated = !claims
+        ? {
+            credential: {accessKeyId: '', secretAccessKey: '', principal: ANONYMOUS_PRINCIPAL},
+            body: unsigned!.body,
+            trailers: {},
+            contentLength: undefined,
+          }
+        : await authenticate({
+            req,
+            rawPath,
+            rawQuery,
+            claims,
+            protocol,
+            resolver,
+            now: new Date(),
+            bodyLimit: protocol === 'restjson' ? 8 * DEFAULT_BODY_LIMIT : DEFAULT_BODY_LIMIT,
+            beforeBody,
+          })
       beforeBody()
       const handler = await getService(service)!
       const principal = authenticated.credential.principal
@@ -189,7 +206,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         res,
         url,
         service,
-        region: claims.region,
+        region: claims?.region ?? DEFAULT_REGION,
         requestId,
         principal,
         body: authenticated.body,

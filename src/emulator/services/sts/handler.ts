@@ -5,13 +5,16 @@
  * identity policy explicitly denies; naming only its account also needs an
  * identity policy allowing sts:AssumeRole on the role, as within one AWS account.
  * Its session policies (Policy, PolicyArns) are kept with the session and
- * narrow what the role allows (iam/identity.ts).
+ * narrow what the role allows (iam/identity.ts). AssumeRoleWithWebIdentity and
+ * AssumeRoleWithSAML arrive unsigned (auth/unsigned.ts) and are answered with
+ * STS's own errors, since no identity provider can be registered here.
  */
 import {AwsError} from '../../errors.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
 import {parseQuery, type QueryParams, queryStructs, requireParam, sendQueryResult} from '../../protocols/query.js'
 import type {EmulatedService, Principal, RequestContext} from '../../types.js'
 import type {IamIdentity} from '../iam/identity.js'
+import {checkDocument} from '../iam/policies.js'
 import {issueRoleSession, issueUserSession, trustDecision} from '../iam/roles.js'
 
 const duration = (params: QueryParams) => {
@@ -22,7 +25,55 @@ const duration = (params: QueryParams) => {
 }
 
 /** The operations this service answers; any other action is refused with InvalidAction. */
-export const STS_ACTIONS: readonly string[] = ['GetCallerIdentity', 'AssumeRole', 'GetSessionToken']
+export const STS_ACTIONS: readonly string[] = [
+  'GetCallerIdentity',
+  'AssumeRole',
+  'GetSessionToken',
+  'AssumeRoleWithWebIdentity',
+  'AssumeRoleWithSAML',
+]
+
+const invalidIdentityToken = (message: string) => new AwsError('InvalidIdentityToken', message, 400)
+
+/** The claims of a JWT (not verified: it is refused anyway, for want of a provider to verify it against). */
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.')
+  if (parts.length !== 3) return undefined
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown
+    return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Federation as STS does it needs an identity provider registered in IAM
+ * (CreateOpenIDConnectProvider, CreateSAMLProvider), which the emulator does
+ * not serve: so every token or assertion is refused with STS's own error,
+ * after the checks STS makes before it looks for the provider.
+ */
+function refuseFederation(action: string, params: QueryParams): never {
+  requireParam(params, 'RoleArn')
+  if (params.Policy !== undefined) checkDocument(params.Policy)
+  if (action === 'AssumeRoleWithWebIdentity') {
+    requireParam(params, 'RoleSessionName')
+    const claims = jwtClaims(requireParam(params, 'WebIdentityToken'))
+    if (!claims)
+      throw invalidIdentityToken('The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)')
+    const issuer = typeof claims.iss === 'string' ? claims.iss : '(no iss claim)'
+    throw invalidIdentityToken(
+      `No OpenIDConnect provider found in your account for ${issuer} (the emulator's IAM cannot register OpenID Connect providers).`,
+    )
+  }
+  const provider = requireParam(params, 'PrincipalArn')
+  const assertion = Buffer.from(requireParam(params, 'SAMLAssertion'), 'base64').toString('utf8')
+  if (!/<([\w-]+:)?(Response|Assertion)[\s>]/.test(assertion))
+    throw invalidIdentityToken('Invalid base64 SAMLResponse (not a SAML response).')
+  throw invalidIdentityToken(
+    `The SAML provider ${provider} does not exist in this account (the emulator's IAM cannot register SAML providers).`,
+  )
+}
 
 const callerIdentity = (principal: Principal) => ({UserId: principal.userId, Account: principal.accountId, Arn: principal.arn})
 
@@ -89,6 +140,9 @@ export class StsService implements EmulatedService {
         await state.save()
         return issued
       }
+      case 'AssumeRoleWithWebIdentity':
+      case 'AssumeRoleWithSAML':
+        return refuseFederation(action, params)
       default:
         throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`, 400)
     }
