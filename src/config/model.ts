@@ -44,6 +44,8 @@ export type SubmitHandler =
 
 export interface PostProcess {
   handler: string
+  /** The handler module's language: NeuroCAAS's PostHandlers are Python, deployed on a python3.x runtime (absent: node). */
+  language?: 'python' | 'node'
   /** Key suffix that triggers it (PostTrigger); undefined = every object created under results/. */
   trigger?: string
   /** The code folder, absolute, when it exists beside the config; undefined when it does not (build leaves the function out). */

@@ -11,7 +11,7 @@
  * | STAGE websubstack           | kept, warning: NeuroCAAS expected users made beforehand by its separate user  |
  * |                             | stack and put CORS on the bucket for its web portal; ncap does neither        |
  * | Lambda.Requirements         | kept, warning: pip requirements; ncap's handlers are Node                     |
- * | submit_start.handler_ensemble | ncap's handler, warning: no train/predict split                             |
+ * | NeuroCAAS submit handlers   | ncap's handler (NEUROCAAS_SUBMIT_HANDLERS); a warning where the variant differed |
  * | PipelinePath, PipelineDir   | kept, silent: marked unused in the seed, unused by NeuroCAAS too            |
  * | MISSING_CONFIG_ERROR, CONFIG| honoured by the submit handler                                                |
  * | WORKING_DIRECTORY           | honoured (the SSM command's working folder)                                   |
@@ -24,6 +24,7 @@
  * | Lambda.Launch vs LAUNCH     | false if either is false; warning when they disagree                          |
  * | unknown key near a known one| error with a did-you-mean; other unknown keys: warning, ignored               |
  */
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {COMMAND_SLOT_VALUES, FIXED_GROUP_FOLDERS, NEUROCAAS_DEFAULTS} from './defaults.js'
 import {type Findings, jsonPath, preview} from './errors.js'
@@ -216,14 +217,40 @@ export function resolveLaunch(lambdaLaunch: unknown, configLaunch: unknown, find
   return NEUROCAAS_DEFAULTS.LAUNCH
 }
 
-const NCAP_SUBMIT_HANDLERS = new Set([
-  'submit_start.handler',
-  'submit_start.handler_develop',
-  'submit_start.handler_log',
-  'submit_start.handler_ensemble',
+/**
+ * Every submit handler NeuroCAAS shipped in `ncap_iac/protocols/submit_start*.py`
+ * (cunningham-lab/neurocaas, read across its whole history: 2019 to 2023), each
+ * deployed as ncap's submit handler. Where a variant behaved differently, the
+ * value says what ncap does instead (a warning); undefined: nothing to say.
+ */
+export const NEUROCAAS_SUBMIT_HANDLERS: ReadonlyMap<string, string | undefined> = new Map([
+  // The 2019 handler (the seed's): with LAUNCH false it started an existing instance named by submit.json's instance_id.
+  ['submit_start.handler', undefined],
+  ['submit_start.handler_full', undefined],
+  ['submit_start.handler_log', undefined],
+  ['submit_start.handler_log_dev', undefined],
+  ['submit_start.handler_log_test', undefined],
+  [
+    'submit_start.handler_log_demo',
+    "NeuroCAAS's demo handler gave every job the fixed name job<name>epi_demo and reset its results folder on each submit; ncap gives each job its own id and overwrites nothing",
+  ],
+  ['submit_start.handler_deploy', undefined],
+  ['submit_start.handler_develop', undefined],
+  [
+    'submit_start.handler_ensemble',
+    "NeuroCAAS's ensemble handler trained several models per job; ncap's submit handler runs one instance per dataset",
+  ],
+  [
+    'submit_start.handler_multisession',
+    'NeuroCAAS\'s multisession handler ran all datasets of a job on one instance when the config said "multisession": "True"; ncap\'s submit handler runs one instance per dataset',
+  ],
+  [
+    'submit_start_legacy_wfield_preprocess.handler',
+    "NeuroCAAS's legacy widefield-preprocessing handler required instance_type in submit.json and, with LAUNCH false, started an existing instance; ncap's submit handler takes instance_type as optional and makes LAUNCH false a dry run",
+  ],
 ])
-/** The seed's `lambda_code` and NeuroCAAS's `protocols` folder (e.g. ../../protocols). */
-const NEUROCAAS_CODE_FOLDERS = new Set(['lambda_code', 'protocols'])
+/** The seed's `lambda_repo` and `lambda_code`, and NeuroCAAS's `protocols` folder, at any relative depth (../../protocols). */
+const NEUROCAAS_CODE_FOLDERS = new Set(['lambda_repo', 'lambda_code', 'protocols'])
 const HANDLER_NAME = /^[\w./-]+\.[A-Za-z_$][\w$]*$/
 
 /** Which submit handler the stack deploys; undefined after an error. */
@@ -237,13 +264,9 @@ export function resolveSubmitHandler(
   const handler = asString(lambda.Handler)
   if (!codeUri || !handler) return undefined
   const folder = path.basename(codeUri.replace(/[\\/]+$/, ''))
-  if (NCAP_SUBMIT_HANDLERS.has(handler) && NEUROCAAS_CODE_FOLDERS.has(folder)) {
-    if (handler === 'submit_start.handler_ensemble')
-      findings.warn(
-        ['Lambda', 'Handler'],
-        'handler',
-        "NeuroCAAS's ensemble handler trained several models per job; ncap's submit handler runs one instance per dataset",
-      )
+  if (NEUROCAAS_SUBMIT_HANDLERS.has(handler) && NEUROCAAS_CODE_FOLDERS.has(folder)) {
+    const differs = NEUROCAAS_SUBMIT_HANDLERS.get(handler)
+    if (differs) findings.warn(['Lambda', 'Handler'], 'handler', differs)
     return {kind: 'ncap', declaredCodeUri: codeUri, declaredHandler: handler}
   }
   const codeDir = path.resolve(dir, codeUri)
@@ -251,7 +274,7 @@ export function resolveSubmitHandler(
     findings.mismatch(
       ['Lambda', 'CodeUri'],
       'code-uri',
-      "ncap's submit handler (CodeUri lambda_code or NeuroCAAS's protocols folder, with a submit_start handler) or a folder of your own handler code beside the config",
+      "ncap's submit handler (CodeUri lambda_repo, lambda_code or NeuroCAAS's protocols folder, with a NeuroCAAS submit_start handler) or a folder of your own handler code beside the config",
       codeUri,
       `no such folder ${codeDir} (Handler ${preview(handler)})`,
     )
@@ -303,7 +326,20 @@ export function resolvePostProcess(
       'post-process',
       `post-processing code ${codeUri} not found beside the config: build leaves the post-processing function out`,
     )
-  return {handler, declaredCodeUri: codeUri, ...(trigger === undefined ? {} : {trigger}), ...(codeDir ? {codeDir} : {})}
+  const language = codeDir ? handlerLanguage(codeDir, handler) : 'python'
+  return {handler, language, declaredCodeUri: codeUri, ...(trigger === undefined ? {} : {trigger}), ...(codeDir ? {codeDir} : {})}
+}
+
+/**
+ * The language of a handler's module (`postprocess.epipostprocess` → postprocess.py
+ * or postprocess.js/.mjs/.cjs/.ts): real NeuroCAAS PostHandlers are Python, so a
+ * module found in neither form counts as Python.
+ */
+export function handlerLanguage(codeDir: string, handler: string): 'python' | 'node' {
+  const module = handler.slice(0, handler.lastIndexOf('.'))
+  const base = path.join(codeDir, module)
+  if (existsSync(`${base}.py`)) return 'python'
+  return ['.js', '.mjs', '.cjs', '.ts'].some((ext) => existsSync(base + ext)) ? 'node' : 'python'
 }
 
 /** A ContactEmail is for notifications; placeholder text is a warning, not a refusal. */

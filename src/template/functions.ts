@@ -9,6 +9,8 @@ import {NcapError} from '../errors.js'
 import {getAtt, ref, sub, type TemplateParts} from './types.js'
 
 export const LAMBDA_RUNTIME = 'nodejs22.x'
+/** For handlers written in Python (NeuroCAAS's post-processing functions). */
+export const LAMBDA_PYTHON_RUNTIME = 'python3.12'
 export const LOG_RETENTION_DAYS = 90
 /** Lambda's limit on the environment: all keys and values together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096
@@ -36,6 +38,8 @@ export interface FunctionSpec {
   /** The code folder, relative to the config folder (posix separators). */
   asset: string
   handler: string
+  /** nodejs22.x unless given (python3.12 for Python handlers). */
+  runtime?: string
   timeout: number
   memorySize?: number
   environment?: Record<string, unknown>
@@ -89,7 +93,7 @@ export function addFunction(parts: TemplateParts, spec: FunctionSpec): FunctionI
   const properties: Record<string, unknown> = {
     FunctionName: spec.name,
     Description: spec.description,
-    Runtime: LAMBDA_RUNTIME,
+    Runtime: spec.runtime ?? LAMBDA_RUNTIME,
     Handler: spec.handler,
     Code: {S3Bucket: ref(ASSETS_BUCKET_PARAMETER), S3Key: ref(codeKey)},
     Role: getAtt(roleId, 'Arn'),

@@ -10,7 +10,7 @@
 import {relative, sep} from 'node:path'
 import type {Pipeline} from '../config/model.js'
 import {NcapError} from '../errors.js'
-import {addFunction, assumeRolePolicy, type PolicyStatement} from './functions.js'
+import {addFunction, assumeRolePolicy, LAMBDA_PYTHON_RUNTIME, type PolicyStatement} from './functions.js'
 import {functionName, jobRulePrefix} from './names.js'
 import {bucketArn, CONFIGS_DIR, type Notification, SUBMISSIONS_DIR} from './storage.js'
 import {getAtt, ref, sub, type TemplateParts} from './types.js'
@@ -240,6 +240,7 @@ export function addPostProcess(parts: TemplateParts, pipeline: Pipeline, notes: 
     description: `ncap ${pipeline.name}: post-processing of job results`,
     asset: assetPath(pipeline, post.codeDir),
     handler: post.handler,
+    ...(post.language === 'python' ? {runtime: LAMBDA_PYTHON_RUNTIME} : {}),
     timeout: LAMBDA_MAX_TIMEOUT,
     environment: {PIPELINE_NAME: pipeline.name, BUCKET_NAME: pipeline.name, OUTDIR: pipeline.instance.outDir},
     statements: [

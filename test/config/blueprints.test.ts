@@ -30,7 +30,7 @@ test('dlc_web_stack loads with warnings for contact emails and the post-processi
     post[0]!.message,
     /post-processing code \.\.\/\.\.\/protocols not found beside the config: build leaves the post-processing function out/,
   )
-  t.deepEqual(pipeline.postProcess, {handler: 'postprocess.epipostprocess', declaredCodeUri: '../../protocols'})
+  t.deepEqual(pipeline.postProcess, {handler: 'postprocess.epipostprocess', language: 'python', declaredCodeUri: '../../protocols'})
   t.deepEqual(pipeline.submitHandler, {kind: 'ncap', declaredCodeUri: '../../protocols', declaredHandler: 'submit_start.handler_develop'})
   t.true(
     pipeline.users.some((u) => u.name === 'Begona.Gamallo-Lana@nyulangone.org'),

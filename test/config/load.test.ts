@@ -167,9 +167,15 @@ test('a post-processing folder beside the config is used; a custom handler folde
   body.Lambda.Handler = 'index.handler'
   const root = await workspace(t, {p: body})
   await mkdir(path.join(root, 'p', 'post'))
+  await writeFile(path.join(root, 'p', 'post', 'index.mjs'), 'export const handler = async () => ({})\n')
   await mkdir(path.join(root, 'p', 'submit'))
   const {pipeline, warnings} = await loadPipeline(path.join(root, 'p'), {workspaceDir: false})
-  t.deepEqual(pipeline.postProcess, {handler: 'index.handler', declaredCodeUri: 'post', codeDir: path.join(root, 'p', 'post')})
+  t.deepEqual(pipeline.postProcess, {
+    handler: 'index.handler',
+    language: 'node',
+    declaredCodeUri: 'post',
+    codeDir: path.join(root, 'p', 'post'),
+  })
   t.deepEqual(pipeline.submitHandler, {kind: 'custom', codeDir: path.join(root, 'p', 'submit'), handler: 'index.handler'})
   t.deepEqual(warnings, [])
 })
