@@ -1,3 +1,86 @@
-import {refusingService} from '../refusing.js'
+/**
+ * The EC2 service (signing name `ec2`): images from the local registry, instances
+ * that really run in the instance runtime's sandboxes, and the EC2 resources
+ * scripts reach for. On start it reconciles instances left by a previous emulator.
+ */
+import type {InstanceRuntime} from '../../instances/types.js'
+import type {Ec2Internal} from '../../internal.js'
+import type {EmulatedService, ServiceFactory} from '../../types.js'
+import {Ec2Service} from './handler.js'
+import {Ec2State} from './state.js'
 
-export default refusingService('ec2')
+export interface Ec2Options {
+  /** The instance runtime; the real one (instances/index.ts) when not given. */
+  runtime?: InstanceRuntime | (() => Promise<InstanceRuntime>)
+}
+
+/** The runtime module is loaded by a computed name on first boot, so EC2 loads without it. */
+const RUNTIME_MODULE = '../../instances/index.js'
+
+async function loadRuntime(stateDir: string): Promise<InstanceRuntime> {
+  const module = (await import(RUNTIME_MODULE)) as {createInstanceRuntime(options: {stateDir: string}): InstanceRuntime}
+  return module.createInstanceRuntime({stateDir})
+}
+
+export function createEc2Factory(options: Ec2Options = {}): ServiceFactory {
+  return async (env) => {
+    let runtime: Promise<InstanceRuntime> | undefined
+    const getRuntime = () => {
+      if (!runtime) {
+        const given = options.runtime
+        runtime = typeof given === 'function' ? given() : given ? Promise.resolve(given) : loadRuntime(env.stateDir)
+        runtime.catch(() => {
+          runtime = undefined
+        })
+      }
+      return runtime
+    }
+    const state = await Ec2State.open(env, getRuntime)
+    let started: Promise<void> | undefined
+    const start = () => {
+      started ??= state.reconcile().then(
+        (ended) => {
+          if (ended > 0)
+            env.events.record({
+              service: 'ec2',
+              kind: 'ec2.reconcile',
+              outcome: 'info',
+              summary: `${ended} instance(s) of the previous emulator run terminated: their processes ended with it`,
+            })
+        },
+        (error: unknown) => {
+          env.events.record({
+            service: 'ec2',
+            kind: 'ec2.reconcile',
+            outcome: 'error',
+            summary: 'reconciling instances after a restart failed',
+            reason: error instanceof Error ? error.message : String(error),
+          })
+        },
+      )
+      return started
+    }
+    void start()
+    const handler = new Ec2Service(state, start)
+    const internal: Ec2Internal = {
+      describeInstance: (region, instanceId) => {
+        const instance = state.instancesIn(region).find((i) => i.InstanceId === instanceId)
+        return instance ? state.view(instance) : undefined
+      },
+      exec: (region, instanceId, command) => state.exec(region, instanceId, command),
+    }
+    const service: EmulatedService & {state: Ec2State} = {
+      signingName: 'ec2',
+      state,
+      internal,
+      handle: (ctx) => handler.handle(ctx),
+      start,
+      close: () => state.close(),
+    }
+    return service
+  }
+}
+
+const ec2Service: ServiceFactory = createEc2Factory()
+
+export default ec2Service
