@@ -5,7 +5,7 @@
  */
 import type {InstanceRuntime} from '../../instances/types.js'
 import type {Ec2Internal} from '../../internal.js'
-import type {EmulatedService, ServiceFactory} from '../../types.js'
+import type {EmulatedService, ServiceEnvironment, ServiceFactory} from '../../types.js'
 import {Ec2Service} from './handler.js'
 import {Ec2State} from './state.js'
 
@@ -14,12 +14,10 @@ export interface Ec2Options {
   runtime?: InstanceRuntime | (() => Promise<InstanceRuntime>)
 }
 
-/** The runtime module is loaded by a computed name on first boot, so EC2 loads without it. */
-const RUNTIME_MODULE = '../../instances/index.js'
-
-async function loadRuntime(stateDir: string): Promise<InstanceRuntime> {
-  const module = (await import(RUNTIME_MODULE)) as {createInstanceRuntime(options: {stateDir: string}): InstanceRuntime}
-  return module.createInstanceRuntime({stateDir})
+/** The runtime is loaded on first boot (or on start's reconciliation), not with the service. */
+async function loadRuntime(env: ServiceEnvironment): Promise<InstanceRuntime> {
+  const {createInstanceRuntime} = await import('../../instances/index.js')
+  return createInstanceRuntime({stateDir: env.stateDir, events: env.events, now: () => env.clock.now()})
 }
 
 export function createEc2Factory(options: Ec2Options = {}): ServiceFactory {
@@ -28,7 +26,7 @@ export function createEc2Factory(options: Ec2Options = {}): ServiceFactory {
     const getRuntime = () => {
       if (!runtime) {
         const given = options.runtime
-        runtime = typeof given === 'function' ? given() : given ? Promise.resolve(given) : loadRuntime(env.stateDir)
+        runtime = typeof given === 'function' ? given() : given ? Promise.resolve(given) : loadRuntime(env)
         runtime.catch(() => {
           runtime = undefined
         })
