@@ -145,6 +145,20 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
   let ended = ENDED.has(instance.state)
   let endReason = ended ? `instance ${instance.state}${instance.reason ? ` (${instance.reason})` : ''}` : ''
 
+  // Past its timeout tag, an instance still up is stopped or terminated, whatever its command did.
+  let timedOut = ''
+  if (!ended) {
+    const launched = instance.launchTime ?? new Date(active.start)
+    const minutes = instance.timeoutMinutes ?? active.durationMinutes
+    if (now.getTime() - launched.getTime() > minutes * 60_000) {
+      await stopOrTerminate(ec2, instanceId, s.SHUTDOWN_BEHAVIOR)
+      timedOut = `timed out after ${minutes} min (its timeout tag): ${s.SHUTDOWN_BEHAVIOR === 'stop' ? 'stopped' : 'terminated'} by the monitor`
+      endReason = timedOut
+      ended = true
+      changed.push('timed out')
+    }
+  }
+
   if (!isFinal(status)) {
     const base: DatasetStatus = status ?? {
       status: 'IN PROGRESS',
@@ -175,22 +189,7 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
         inv && active.commandId
           ? await outputTail(bucket, job, active.commandId, instanceId, inv)
           : {stdout: base.stdout, stderr: base.stderr}
-      next = {...base, ...tails, status: 'FAILED', reason: [...base.reason, `${endReason} before its command finished`]}
-    } else {
-      const launched = instance.launchTime ?? new Date(active.start)
-      const minutes = instance.timeoutMinutes ?? active.durationMinutes
-      if (now.getTime() - launched.getTime() > minutes * 60_000) {
-        await stopOrTerminate(ec2, instanceId, s.SHUTDOWN_BEHAVIOR)
-        const verb = s.SHUTDOWN_BEHAVIOR === 'stop' ? 'stopped' : 'terminated'
-        endReason = `timed out after ${minutes} min (its timeout tag): ${verb} by the monitor`
-        ended = true
-        changed.push('timed out')
-        const tails =
-          inv && active.commandId
-            ? await outputTail(bucket, job, active.commandId, instanceId, inv)
-            : {stdout: base.stdout, stderr: base.stderr}
-        next = {...base, ...tails, status: 'FAILED', reason: [...base.reason, endReason]}
-      }
+      next = {...base, ...tails, status: 'FAILED', reason: [...base.reason, timedOut || `${endReason} before its command finished`]}
     }
     if (next) {
       next.time = now.toISOString()

@@ -77,7 +77,11 @@ function s3Event(bucket: string, key: string, principal = 'AWS:AIDAUSER') {
         eventTime: '2026-12-01T08:00:00.000Z',
         eventName: 'ObjectCreated:Put',
         userIdentity: {principalId: principal},
-        s3: {s3SchemaVersion: '1.0', bucket: {name: bucket, arn: `arn:aws:s3:::${bucket}`}, object: {key: encodeEventKey(key), sequencer: '0A1B2C'}},
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: {name: bucket, arn: `arn:aws:s3:::${bucket}`},
+          object: {key: encodeEventKey(key), sequencer: '0A1B2C'},
+        },
       },
     ],
   }
@@ -133,56 +137,70 @@ test.after.always(() => moto?.stop())
 
 const withMoto = hasMoto() ? test.serial : test.skip
 
-withMoto('a valid 2-dataset job: instances tagged, active records, rule to the monitor, one command per dataset from the seed COMMAND', async (t) => {
-  const bucket = 'sub-ok'
-  await bucketWithData(bucket, ['lab/inputs/a.mp4', 'lab/inputs/b c.mp4'])
-  const out = await submit(bucket, {dataname: ['lab/inputs/a.mp4', 'lab/inputs/b c.mp4'], configname: 'lab/configs/config.yaml', timestamp: '111'}, context(bucket))
-  t.is(out.outcome, 'launched', JSON.stringify(out))
-  if (out.outcome !== 'launched') return
-  t.is(out.jobId, 'job__sub-ok_111')
-  t.is(out.instances.length, 2)
-  const described = await ec2.send(new DescribeInstancesCommand({InstanceIds: out.instances}))
-  const instances = described.Reservations!.flatMap((r) => r.Instances!)
-  for (const i of instances) {
-    const tags = Object.fromEntries(i.Tags!.map((x) => [x.Key, x.Value]))
-    t.like(tags, {pipeline: bucket, group: 'lab', job: 'job__sub-ok_111', timeout: '30'})
-    t.true(['lab/inputs/a.mp4', 'lab/inputs/b c.mp4'].includes(tags.dataset!))
-    t.is(i.InstanceType, 't3.micro')
-  }
-  const paths = jobPaths(bucket, 'lab', 'results', out.jobId)
-  for (const id of out.instances) {
-    const rec = JSON.parse(await text(bucket, activeRecordKey('logs', id))) as CostRecord
-    t.like(rec, {group: 'lab', job: out.jobId, instanceType: 't3.micro', price: 0.0104, durationMinutes: 30})
-    t.truthy(rec.commandId)
-  }
-  const status = JSON.parse(await text(bucket, statusKey(paths, 'lab/inputs/b c.mp4'))) as DatasetStatus
-  t.is(status.status, 'IN PROGRESS')
-  t.is(status.command, 'ls; cd ../../../home/ubuntu; bin/run.sh "sub-ok" "lab/inputs/b c.mp4" "results/job__sub-ok_111" "lab/configs/config.yaml"')
-  const record = JSON.parse(await text(bucket, paths.record)) as JobRecord
-  t.is(record.state, 'running')
-  t.is(record.ruleName, 'job__sub-ok_111')
-  const rule = await events.send(new DescribeRuleCommand({Name: record.ruleName!}))
-  t.deepEqual(JSON.parse(rule.EventPattern!).detail['instance-id'].sort(), [...out.instances].sort())
-  const targets = await events.send(new ListTargetsByRuleCommand({Rule: record.ruleName!}))
-  t.is(targets.Targets?.[0]?.Arn, `arn:aws:lambda:${region}:123456789012:function:${bucket}-monitor`)
-  const commands = await ssm.send(new ListCommandsCommand({}))
-  const ours = commands.Commands!.filter((c) => out.commands.includes(c.CommandId!))
-  t.is(ours.length, 2)
-  for (const c of ours) {
-    t.is(c.DocumentName, 'AWS-RunShellScript')
-    t.is(c.OutputS3BucketName, bucket)
-    t.is(c.OutputS3KeyPrefix, 'lab/results/job__sub-ok_111/internal_ec2_logs')
-  }
-  const cert = await certificate(bucket, out.jobId)
-  t.regex(cert, /state: RUNNING/)
-  t.regex(cert, /DATASET: lab\/inputs\/a\.mp4\n {2}STATUS: IN PROGRESS/)
-  t.regex(cert, /\(\+\d+\.\d{2}s\) sent 2 command\(s\)/)
-})
+withMoto(
+  'a valid 2-dataset job: instances tagged, active records, rule to the monitor, one command per dataset from the seed COMMAND',
+  async (t) => {
+    const bucket = 'sub-ok'
+    await bucketWithData(bucket, ['lab/inputs/a.mp4', 'lab/inputs/b c.mp4'])
+    const out = await submit(
+      bucket,
+      {dataname: ['lab/inputs/a.mp4', 'lab/inputs/b c.mp4'], configname: 'lab/configs/config.yaml', timestamp: '111'},
+      context(bucket),
+    )
+    t.is(out.outcome, 'launched', JSON.stringify(out))
+    if (out.outcome !== 'launched') return
+    t.is(out.jobId, 'job__sub-ok_111')
+    t.is(out.instances.length, 2)
+    const described = await ec2.send(new DescribeInstancesCommand({InstanceIds: out.instances}))
+    const instances = described.Reservations!.flatMap((r) => r.Instances!)
+    for (const i of instances) {
+      const tags = Object.fromEntries(i.Tags!.map((x) => [x.Key, x.Value]))
+      t.like(tags, {pipeline: bucket, group: 'lab', job: 'job__sub-ok_111', timeout: '30'})
+      t.true(['lab/inputs/a.mp4', 'lab/inputs/b c.mp4'].includes(tags.dataset!))
+      t.is(i.InstanceType, 't3.micro')
+    }
+    const paths = jobPaths(bucket, 'lab', 'results', out.jobId)
+    for (const id of out.instances) {
+      const rec = JSON.parse(await text(bucket, activeRecordKey('logs', id))) as CostRecord
+      t.like(rec, {group: 'lab', job: out.jobId, instanceType: 't3.micro', price: 0.0104, durationMinutes: 30})
+      t.truthy(rec.commandId)
+    }
+    const status = JSON.parse(await text(bucket, statusKey(paths, 'lab/inputs/b c.mp4'))) as DatasetStatus
+    t.is(status.status, 'IN PROGRESS')
+    t.is(
+      status.command,
+      'ls; cd ../../../home/ubuntu; bin/run.sh "sub-ok" "lab/inputs/b c.mp4" "results/job__sub-ok_111" "lab/configs/config.yaml"',
+    )
+    const record = JSON.parse(await text(bucket, paths.record)) as JobRecord
+    t.is(record.state, 'running')
+    t.is(record.ruleName, 'job__sub-ok_111')
+    const rule = await events.send(new DescribeRuleCommand({Name: record.ruleName!}))
+    t.deepEqual(JSON.parse(rule.EventPattern!).detail['instance-id'].sort(), [...out.instances].sort())
+    const targets = await events.send(new ListTargetsByRuleCommand({Rule: record.ruleName!}))
+    t.is(targets.Targets?.[0]?.Arn, `arn:aws:lambda:${region}:123456789012:function:${bucket}-monitor`)
+    const commands = await ssm.send(new ListCommandsCommand({}))
+    const ours = commands.Commands!.filter((c) => out.commands.includes(c.CommandId!))
+    t.is(ours.length, 2)
+    for (const c of ours) {
+      t.is(c.DocumentName, 'AWS-RunShellScript')
+      t.is(c.OutputS3BucketName, bucket)
+      t.is(c.OutputS3KeyPrefix, 'lab/results/job__sub-ok_111/internal_ec2_logs')
+    }
+    const cert = await certificate(bucket, out.jobId)
+    t.regex(cert, /state: RUNNING/)
+    t.regex(cert, /DATASET: lab\/inputs\/a\.mp4\n {2}STATUS: IN PROGRESS/)
+    t.regex(cert, /\(\+\d+\.\d{2}s\) sent 2 command\(s\)/)
+  },
+)
 
 withMoto('the handler entry point decodes S3 keys as S3 encodes them and reads settings from the environment', async (t) => {
   const bucket = 'sub-entry'
   await bucketWithData(bucket, ['lab/inputs/my file+1.mp4'])
-  await put(bucket, 'lab/submissions/a submit.json', JSON.stringify({dataname: 'lab/inputs/my file+1.mp4', configname: 'lab/configs/config.yaml', timestamp: 't1'}))
+  await put(
+    bucket,
+    'lab/submissions/a submit.json',
+    JSON.stringify({dataname: 'lab/inputs/my file+1.mp4', configname: 'lab/configs/config.yaml', timestamp: 't1'}),
+  )
   const saved = {...process.env}
   Object.assign(process.env, env(bucket, {MONITOR: 'false'}))
   try {
@@ -196,10 +214,26 @@ withMoto('the handler entry point decodes S3 keys as S3 encodes them and reads s
 const refusals: [string, string | object, RegExp][] = [
   ['bad JSON', '{"dataname": ', /not valid JSON/],
   ['a missing field', {dataname: 'lab/inputs/a.mp4', timestamp: 'f1'}, /"configname" is missing/],
-  ['a missing data file', {dataname: ['lab/inputs/a.mp4', 'lab/inputs/nope.mp4'], configname: 'lab/configs/config.yaml', timestamp: 'f2'}, /data file not found: lab\/inputs\/nope\.mp4/],
-  ['a missing config', {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/none.yaml', timestamp: 'f3'}, /We need a config file to analyze data\. \(config lab\/configs\/none\.yaml not found\)/],
-  ['data of another group', {dataname: 'other/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'f4'}, /not in group lab's folder/],
-  ['a key that would break the command', {dataname: 'lab/inputs/$(reboot).mp4', configname: 'lab/configs/config.yaml', timestamp: 'f5'}, /cannot carry/],
+  [
+    'a missing data file',
+    {dataname: ['lab/inputs/a.mp4', 'lab/inputs/nope.mp4'], configname: 'lab/configs/config.yaml', timestamp: 'f2'},
+    /data file not found: lab\/inputs\/nope\.mp4/,
+  ],
+  [
+    'a missing config',
+    {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/none.yaml', timestamp: 'f3'},
+    /We need a config file to analyze data\. \(config lab\/configs\/none\.yaml not found\)/,
+  ],
+  [
+    'data of another group',
+    {dataname: 'other/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'f4'},
+    /not in group lab's folder/,
+  ],
+  [
+    'a key that would break the command',
+    {dataname: 'lab/inputs/$(reboot).mp4', configname: 'lab/configs/config.yaml', timestamp: 'f5'},
+    /cannot carry/,
+  ],
 ]
 
 for (const [what, body, reason] of refusals) {
@@ -225,12 +259,19 @@ withMoto('refused over budget: the budget from Parameter Store /ncap/<pipeline>/
   const out = await submit(bucket, {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'b1'}, context(bucket))
   t.is(out.outcome, 'refused')
   if (out.outcome !== 'refused') return
-  t.regex(out.reason, /over budget: group lab has spent \$0\.00.*this job \$0\.01 \(1 × 30 min at \$0\.01\/h\); the budget is \$0\.00 \(Parameter Store \/ncap\/ref-budget\/budgets\/lab\)/)
+  t.regex(
+    out.reason,
+    /over budget: group lab has spent \$0\.00.*this job \$0\.01 \(1 × 30 min at \$0\.01\/h\); the budget is \$0\.00 \(Parameter Store \/ncap\/ref-budget\/budgets\/lab\)/,
+  )
   // Without the parameter, MAXCOST applies; past cost records count.
   const other = 'ref-maxcost'
   await bucketWithData(other)
   await put(other, 'logs/lab/i-0old.json', JSON.stringify({cost: 5}))
-  const out2 = await submit(other, {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'b2'}, context(other, {MAXCOST: '4'}))
+  const out2 = await submit(
+    other,
+    {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'b2'},
+    context(other, {MAXCOST: '4'}),
+  )
   t.is(out2.outcome, 'refused')
   if (out2.outcome === 'refused') t.regex(out2.reason, /spent \$5\.00.*budget is \$4\.00 \(MAXCOST\)/)
 })
@@ -238,9 +279,14 @@ withMoto('refused over budget: the budget from Parameter Store /ncap/<pipeline>/
 withMoto('refused over the deploy limit: active instances of the pipeline count', async (t) => {
   const bucket = 'ref-limit'
   await bucketWithData(bucket, ['lab/inputs/a.mp4', 'lab/inputs/b.mp4'])
-  const out = await submit(bucket, {dataname: ['lab/inputs/a.mp4', 'lab/inputs/b.mp4'], configname: 'lab/configs/config.yaml', timestamp: 'l1'}, context(bucket, {DEPLOY_LIMIT: '1'}))
+  const out = await submit(
+    bucket,
+    {dataname: ['lab/inputs/a.mp4', 'lab/inputs/b.mp4'], configname: 'lab/configs/config.yaml', timestamp: 'l1'},
+    context(bucket, {DEPLOY_LIMIT: '1'}),
+  )
   t.is(out.outcome, 'refused')
-  if (out.outcome === 'refused') t.regex(out.reason, /over the deploy limit: 0 instance\(s\) of ref-limit are active and this job needs 2; DEPLOY_LIMIT is 1/)
+  if (out.outcome === 'refused')
+    t.regex(out.reason, /over the deploy limit: 0 instance\(s\) of ref-limit are active and this job needs 2; DEPLOY_LIMIT is 1/)
 })
 
 withMoto('the same S3 event delivered twice: the second is a duplicate and the first job is untouched', async (t) => {
@@ -261,34 +307,41 @@ withMoto('the same S3 event delivered twice: the second is a duplicate and the f
   t.regex(await certificate(bucket, 'job__dup-event_d1'), /REFUSED a second delivery of this submit file/)
 })
 
-withMoto('rollback after a failed command send (SSM SendCommand made to fail by a wrapped client): instances terminated, records and rule gone', async (t) => {
-  const bucket = 'rollback'
-  await bucketWithData(bucket)
-  const clients = makeClients(region)
-  const real = await clients.ssm()
-  const failing = Object.create(real) as SSMClient
-  failing.send = (async (command: {constructor: {name: string}}) => {
-    if (command.constructor.name === 'SendCommandCommand') throw Object.assign(new Error('document unavailable'), {name: 'InvalidDocument'})
-    return real.send(command as never)
-  }) as SSMClient['send']
-  const ctx = context(bucket, {}, {clients: {...clients, ssm: async () => failing}})
-  const out = await submit(bucket, {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'r1'}, ctx)
-  t.is(out.outcome, 'rolled back')
-  if (out.outcome !== 'rolled back') return
-  t.regex(out.reason, /InvalidDocument: document unavailable/)
-  const listed = await ec2.send(new DescribeInstancesCommand({Filters: [{Name: 'tag:pipeline', Values: [bucket]}]}))
-  const states = listed.Reservations!.flatMap((r) => r.Instances!).map((i) => i.State?.Name)
-  t.true(states.length === 1 && ['shutting-down', 'terminated'].includes(states[0]!), String(states))
-  const active = await s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: 'logs/active/'}))
-  t.is(active.KeyCount, 0)
-  await t.throwsAsync(events.send(new DescribeRuleCommand({Name: 'job__rollback_r1'})), {name: 'ResourceNotFoundException'})
-  const paths = jobPaths(bucket, 'lab', 'results', out.jobId)
-  const status = JSON.parse(await text(bucket, statusKey(paths, 'lab/inputs/a.mp4'))) as DatasetStatus
-  t.is(status.status, 'FAILED')
-  const cert = await certificate(bucket, out.jobId)
-  t.regex(cert, /FAILED after launch: InvalidDocument: document unavailable; rolled back \(terminated i-[0-9a-f]+; deleted rule job__rollback_r1\)/)
-  t.regex(cert, /state: ROLLED BACK/)
-})
+withMoto(
+  'rollback after a failed command send (SSM SendCommand made to fail by a wrapped client): instances terminated, records and rule gone',
+  async (t) => {
+    const bucket = 'rollback'
+    await bucketWithData(bucket)
+    const clients = makeClients(region)
+    const real = await clients.ssm()
+    const failing = Object.create(real) as SSMClient
+    failing.send = (async (command: {constructor: {name: string}}) => {
+      if (command.constructor.name === 'SendCommandCommand')
+        throw Object.assign(new Error('document unavailable'), {name: 'InvalidDocument'})
+      return real.send(command as never)
+    }) as SSMClient['send']
+    const ctx = context(bucket, {}, {clients: {...clients, ssm: async () => failing}})
+    const out = await submit(bucket, {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'r1'}, ctx)
+    t.is(out.outcome, 'rolled back')
+    if (out.outcome !== 'rolled back') return
+    t.regex(out.reason, /InvalidDocument: document unavailable/)
+    const listed = await ec2.send(new DescribeInstancesCommand({Filters: [{Name: 'tag:pipeline', Values: [bucket]}]}))
+    const states = listed.Reservations!.flatMap((r) => r.Instances!).map((i) => i.State?.Name)
+    t.true(states.length === 1 && ['shutting-down', 'terminated'].includes(states[0]!), String(states))
+    const active = await s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: 'logs/active/'}))
+    t.is(active.KeyCount, 0)
+    await t.throwsAsync(events.send(new DescribeRuleCommand({Name: 'job__rollback_r1'})), {name: 'ResourceNotFoundException'})
+    const paths = jobPaths(bucket, 'lab', 'results', out.jobId)
+    const status = JSON.parse(await text(bucket, statusKey(paths, 'lab/inputs/a.mp4'))) as DatasetStatus
+    t.is(status.status, 'FAILED')
+    const cert = await certificate(bucket, out.jobId)
+    t.regex(
+      cert,
+      /FAILED after launch: InvalidDocument: document unavailable; rolled back \(terminated i-[0-9a-f]+; deleted rule job__rollback_r1\)/,
+    )
+    t.regex(cert, /state: ROLLED BACK/)
+  },
+)
 
 withMoto('cancel: {"cancel": "<job id>"} in submissions/ terminates the job; the certificate says who and when', async (t) => {
   const bucket = 'cancel-job'
@@ -313,13 +366,21 @@ withMoto('cancel: {"cancel": "<job id>"} in submissions/ terminates the job; the
 withMoto('the instance type from the submit file, and an image that does not exist, refused by name', async (t) => {
   const bucket = 'itype'
   await bucketWithData(bucket)
-  const out = await submit(bucket, {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'i1', instance_type: 'm5.large'}, context(bucket, {MONITOR: 'false'}))
+  const out = await submit(
+    bucket,
+    {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'i1', instance_type: 'm5.large'},
+    context(bucket, {MONITOR: 'false'}),
+  )
   t.is(out.outcome, 'launched')
   if (out.outcome === 'launched') {
     const described = await ec2.send(new DescribeInstancesCommand({InstanceIds: out.instances}))
     t.is(described.Reservations![0]!.Instances![0]!.InstanceType, 'm5.large')
   }
-  const bad = await submit(bucket, {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'i2'}, context(bucket, {AMI: 'ami-00000000000000bad'}))
+  const bad = await submit(
+    bucket,
+    {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'i2'},
+    context(bucket, {AMI: 'ami-00000000000000bad'}),
+  )
   t.is(bad.outcome, 'refused')
   if (bad.outcome === 'refused') t.regex(bad.reason, /image ami-00000000000000bad does not exist/)
 })
