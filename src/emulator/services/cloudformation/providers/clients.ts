@@ -1,0 +1,63 @@
+/**
+ * The AWS SDK v3 clients providers use, pointed at the emulator's own endpoint
+ * with the account's admin key, each loaded on first use so that a template of
+ * buckets never loads the Lambda client.
+ */
+import {ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY} from '../../../types.js'
+
+type Ctor<T> = new (config: Record<string, unknown>) => T
+
+export class Clients {
+  private readonly made = new Map<string, unknown>()
+
+  constructor(
+    readonly endpoint: string,
+    readonly region: string,
+  ) {}
+
+  private async get<T>(key: string, load: () => Promise<Ctor<T>>, extra: Record<string, unknown> = {}): Promise<T> {
+    let client = this.made.get(key) as T | undefined
+    if (!client) {
+      const Client = await load()
+      client = new Client({
+        endpoint: this.endpoint,
+        region: this.region,
+        credentials: {accessKeyId: ADMIN_ACCESS_KEY_ID, secretAccessKey: ADMIN_SECRET_ACCESS_KEY},
+        maxAttempts: 2,
+        ...extra,
+      })
+      this.made.set(key, client)
+    }
+    return client
+  }
+
+  s3() {
+    return this.get('s3', async () => (await import('@aws-sdk/client-s3')).S3Client, {forcePathStyle: true})
+  }
+  iam() {
+    return this.get('iam', async () => (await import('@aws-sdk/client-iam')).IAMClient)
+  }
+  lambda() {
+    return this.get('lambda', async () => (await import('@aws-sdk/client-lambda')).LambdaClient)
+  }
+  logs() {
+    return this.get('logs', async () => (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient)
+  }
+  events() {
+    return this.get('events', async () => (await import('@aws-sdk/client-eventbridge')).EventBridgeClient)
+  }
+  secrets() {
+    return this.get('secrets', async () => (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient)
+  }
+  ssm() {
+    return this.get('ssm', async () => (await import('@aws-sdk/client-ssm')).SSMClient)
+  }
+  ec2() {
+    return this.get('ec2', async () => (await import('@aws-sdk/client-ec2')).EC2Client)
+  }
+
+  destroy(): void {
+    for (const client of this.made.values()) (client as {destroy?: () => void}).destroy?.()
+    this.made.clear()
+  }
+}
