@@ -22,11 +22,14 @@ async function json(path: string): Promise<Record<string, any>> {
 }
 
 const SIMEVENTS = [
-  'simevents/cfn-custom-resource-create.json',
-  'simevents/cfn-custom-resource-delete.json',
-  'simevents/ec2-instance-state-change.json',
-  'simevents/s3-put-submit.json',
-  'simevents/scheduled-event.json',
+  'simevents/cfn-create.json',
+  'simevents/cfn-delete.json',
+  'simevents/cfn-update.json',
+  'simevents/ec2-state-change.json',
+  'simevents/s3-delete.json',
+  'simevents/s3-put.json',
+  'simevents/schedule.json',
+  'simevents/ssm-command-status.json',
 ]
 const FILES = ['stack_config_template.json', 'README.md', 'image/README.md', 'image/bin/run.sh', ...SIMEVENTS]
 
@@ -99,13 +102,13 @@ test('flags only: writes the config, the image with an executable run.sh, filled
   t.is(await readFile(runSh, 'utf8'), await readFile(join(repoRoot, 'templates', 'pipeline', 'image', 'bin', 'run.sh'), 'utf8'))
 
   for (const file of SIMEVENTS) t.false((await readFile(join(dir, file), 'utf8')).includes('{{'), `${file} has no placeholder left`)
-  const put = await json(join(dir, 'simevents', 's3-put-submit.json'))
+  const put = await json(join(dir, 'simevents', 's3-put.json'))
   t.like(put.Records[0], {eventName: 'ObjectCreated:Put', awsRegion: 'eu-west-1'})
   t.like(put.Records[0].s3, {
     bucket: {name: 'dlc-tracking', arn: 'arn:aws:s3:::dlc-tracking'},
     object: {key: 'carcealab/submissions/submit.json'},
   })
-  const create = await json(join(dir, 'simevents', 'cfn-custom-resource-create.json'))
+  const create = await json(join(dir, 'simevents', 'cfn-create.json'))
   t.deepEqual(create.ResourceProperties.Groups, ['carcealab', 'other'])
   t.deepEqual(create.ResourceProperties.GroupFolders, ['inputs', 'results', 'logs', 'configs', 'submissions'])
   t.regex(create.StackId, /^arn:aws:cloudformation:eu-west-1:000000000000:stack\/dlc-tracking\/[0-9a-f-]{36}$/)

@@ -61,17 +61,20 @@ test('fillEvent does not share filled lists with the values', (t) => {
 
 test('there is one template per event source, and init fills every placeholder of each', async (t) => {
   t.deepEqual((await readdir(join(repoRoot, 'simevents'))).sort(), [
-    'cfn-custom-resource-create.json',
-    'cfn-custom-resource-delete.json',
-    'ec2-instance-state-change.json',
-    's3-put-submit.json',
-    'scheduled-event.json',
+    'cfn-create.json',
+    'cfn-delete.json',
+    'cfn-update.json',
+    'ec2-state-change.json',
+    's3-delete.json',
+    's3-put.json',
+    'schedule.json',
+    'ssm-command-status.json',
   ])
   for (const [name, event] of Object.entries(await events())) t.false(JSON.stringify(event).includes('{{'), name)
 })
 
 test('s3-put-submit: an S3 2.1 ObjectCreated:Put record of <group>/submissions/submit.json', async (t) => {
-  const event = (await events())['s3-put-submit.json']
+  const event = (await events())['s3-put.json']
   t.is(event.Records.length, 1)
   const record = event.Records[0]
   t.deepEqual(Object.keys(record).sort(), [
@@ -103,8 +106,8 @@ test('s3-put-submit: an S3 2.1 ObjectCreated:Put record of <group>/submissions/s
 
 test('cfn-custom-resource-create/delete: custom-resource requests for the bucket-folders resource', async (t) => {
   const all = await events()
-  const create = all['cfn-custom-resource-create.json']
-  const remove = all['cfn-custom-resource-delete.json']
+  const create = all['cfn-create.json']
+  const remove = all['cfn-delete.json']
   t.is(create.RequestType, 'Create')
   t.is(remove.RequestType, 'Delete')
   t.false('PhysicalResourceId' in create, 'a Create request has no physical id yet')
@@ -130,7 +133,7 @@ test('cfn-custom-resource-create/delete: custom-resource requests for the bucket
 test('ec2-instance-state-change and scheduled-event: EventBridge events with exactly its top-level fields', async (t) => {
   const all = await events()
   const fields = ['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']
-  const state = all['ec2-instance-state-change.json']
+  const state = all['ec2-state-change.json']
   t.deepEqual(Object.keys(state).sort(), fields)
   t.like(state, {
     version: '0',
@@ -141,7 +144,7 @@ test('ec2-instance-state-change and scheduled-event: EventBridge events with exa
   })
   t.deepEqual(state.detail, {'instance-id': 'i-0123456789abcdef0', state: 'running'})
   t.deepEqual(state.resources, [`arn:aws:ec2:eu-central-1:${state.account}:instance/i-0123456789abcdef0`])
-  const scheduled = all['scheduled-event.json']
+  const scheduled = all['schedule.json']
   t.deepEqual(Object.keys(scheduled).sort(), fields)
   t.like(scheduled, {'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}})
   t.regex(scheduled.resources[0], /^arn:aws:events:eu-central-1:\d{12}:rule\/sim-pipe-MonitorSchedule-[0-9A-F]{12}$/)
@@ -149,6 +152,6 @@ test('ec2-instance-state-change and scheduled-event: EventBridge events with exa
 })
 
 test('the templates in simevents/ are what init fills (no second copy)', async (t) => {
-  const template = JSON.parse(await readFile(join(repoRoot, 'simevents', 'ec2-instance-state-change.json'), 'utf8'))
+  const template = JSON.parse(await readFile(join(repoRoot, 'simevents', 'ec2-state-change.json'), 'utf8'))
   t.is(template.detail.state, '{{state}}')
 })

@@ -92,11 +92,14 @@ test('on a terminal, --yes asks nothing', async (t) => {
   t.is(run.code, 0, run.screen)
   t.false(run.screen.includes('Pipeline name'))
   t.deepEqual(await readdir(join(parent, 'quiet-pipe', 'simevents')), [
-    'cfn-custom-resource-create.json',
-    'cfn-custom-resource-delete.json',
-    'ec2-instance-state-change.json',
-    's3-put-submit.json',
-    'scheduled-event.json',
+    'cfn-create.json',
+    'cfn-delete.json',
+    'cfn-update.json',
+    'ec2-state-change.json',
+    's3-delete.json',
+    's3-put.json',
+    'schedule.json',
+    'ssm-command-status.json',
   ])
 })
 
