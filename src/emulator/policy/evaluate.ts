@@ -1,9 +1,10 @@
 /**
- * IAM policy evaluation for the emulator: identity-based policies only (a
- * user's inline and attached policies plus its groups', or an assumed role's).
- * S3 bucket policies, permission boundaries, SCPs and session policies are not
- * evaluated: ncap never writes them, and its isolation between groups rests on
- * identity policies alone. Explicit deny beats allow beats implicit deny.
+ * IAM policy evaluation for the emulator: identity-based policies (a user's
+ * inline and attached policies plus its groups', or an assumed role's),
+ * narrowed by the principal's permissions boundary when it has one (an action
+ * needs an allow from both) and by an assumed role's session policies.
+ * S3 bucket policies and SCPs are not evaluated here. Explicit deny beats
+ * allow beats implicit deny.
  */
 import type {AuthorizationDecision, ConditionContext, Principal} from '../types.js'
 import {conditionMatches, type RequestValues, substituteVariables} from './conditions.js'
@@ -52,6 +53,24 @@ export function evaluatePolicies(policies: readonly PolicyDocument[], request: P
     }
   }
   return allowed ? 'allow' : 'implicitDeny'
+}
+
+/**
+ * Identity policies limited by a permissions boundary, as AWS evaluates them:
+ * an explicit deny in either refuses; otherwise the action is allowed only when
+ * both the identity policies and the boundary allow it. With no boundary
+ * (undefined) the identity policies decide alone; an empty boundary list allows nothing.
+ */
+export function evaluateWithBoundary(
+  identity: readonly PolicyDocument[],
+  boundary: readonly PolicyDocument[] | undefined,
+  request: PolicyRequest,
+): AuthorizationDecision {
+  const fromIdentity = evaluatePolicies(identity, request)
+  if (boundary === undefined || fromIdentity === 'explicitDeny') return fromIdentity
+  const fromBoundary = evaluatePolicies(boundary, request)
+  if (fromBoundary !== 'allow') return fromBoundary
+  return fromIdentity
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import test from 'ava'
 import {IAM_ACTIONS} from '../../../src/emulator/services/iam/handler.js'
+import {CERTIFICATE_1, CERTIFICATE_2, CERTIFICATE_3} from '../iam/certificates.js'
 import {ref} from './drive.js'
 import type {Step} from './suite.js'
 import {conformanceSuite} from './suite.js'
@@ -48,6 +49,41 @@ function holderCleanup(title: 'User' | 'Group' | 'Role', name: string): Step[] {
     fails(`Delete${title}Policy`, {...holder, PolicyName: 'inline'}, 'NoSuchEntityException'),
     ok(`Detach${title}Policy`, {...holder, PolicyArn: POLICY_ARN}),
     fails(`Detach${title}Policy`, {...holder, PolicyArn: POLICY_ARN}, 'NoSuchEntityException'),
+  ]
+}
+
+/** Tag, list, untag on one taggable kind, with the errors IAM gives. */
+function tagSteps(
+  title: 'User' | 'Role' | 'Policy' | 'InstanceProfile',
+  target: Record<string, string>,
+  missing: Record<string, string>,
+): Step[] {
+  const many = Array.from({length: 51}, (_, index) => ({Key: `k${index}`, Value: 'v'}))
+  return [
+    ok(`Tag${title}`, {
+      ...target,
+      Tags: [
+        {Key: 'a', Value: '1'},
+        {Key: 'b', Value: '2'},
+      ],
+    }),
+    fails(
+      `Tag${title}`,
+      {
+        ...target,
+        Tags: [
+          {Key: 'x', Value: '1'},
+          {Key: 'X', Value: '2'},
+        ],
+      },
+      'InvalidInputException',
+    ),
+    fails(`Tag${title}`, {...target, Tags: many}, 'LimitExceededException'),
+    fails(`Tag${title}`, {...missing, Tags: [{Key: 'a', Value: '1'}]}, 'NoSuchEntityException'),
+    ok(`List${title}Tags`, target),
+    fails(`List${title}Tags`, missing, 'NoSuchEntityException'),
+    ok(`Untag${title}`, {...target, TagKeys: ['b']}),
+    fails(`Untag${title}`, {...missing, TagKeys: ['b']}, 'NoSuchEntityException'),
   ]
 }
 
@@ -154,6 +190,60 @@ const steps: Step[] = [
   ok('DeleteLoginProfile', alice),
   fails('DeleteLoginProfile', alice, 'NoSuchEntityException'),
   fails('GetAccountPasswordPolicy', {}, 'NoSuchEntityException'),
+  // Tags, permissions boundaries and role updates
+  ok('CreateUser', {UserName: 'conf-bounded', PermissionsBoundary: POLICY_ARN, Tags: [{Key: 'team', Value: 'lab'}]}),
+  fails('CreateUser', {UserName: 'conf-unbounded', PermissionsBoundary: MISSING_POLICY_ARN}, 'NoSuchEntityException'),
+  ok('GetUser', {UserName: 'conf-bounded'}),
+  ...tagSteps('User', alice, nobody),
+  ...tagSteps('Role', {RoleName: 'conf-role'}, {RoleName: 'conf-nobody'}),
+  ...tagSteps('Policy', {PolicyArn: POLICY_ARN}, {PolicyArn: MISSING_POLICY_ARN}),
+  ok('CreateInstanceProfile', {InstanceProfileName: 'conf-tagged', Tags: [{Key: 'k', Value: 'v'}]}),
+  ok('GetInstanceProfile', {InstanceProfileName: 'conf-tagged'}),
+  ...tagSteps('InstanceProfile', {InstanceProfileName: 'conf-tagged'}, {InstanceProfileName: 'conf-nobody'}),
+  ok('DeleteInstanceProfile', {InstanceProfileName: 'conf-tagged'}),
+  ok('PutUserPermissionsBoundary', {...alice, PermissionsBoundary: POLICY_ARN}),
+  fails('PutUserPermissionsBoundary', {...alice, PermissionsBoundary: MISSING_POLICY_ARN}, 'NoSuchEntityException'),
+  fails('PutUserPermissionsBoundary', {...alice, PermissionsBoundary: 'not-an-arn-but-long-enough'}, 'InvalidInputException'),
+  ok('DeleteUserPermissionsBoundary', alice),
+  fails('DeleteUserPermissionsBoundary', nobody, 'NoSuchEntityException'),
+  ok('CreateRole', {
+    RoleName: 'conf-bounded-role',
+    AssumeRolePolicyDocument: TRUST,
+    PermissionsBoundary: POLICY_ARN,
+    Tags: [{Key: 'team', Value: 'lab'}],
+  }),
+  ok('GetRole', {RoleName: 'conf-bounded-role'}),
+  ok('PutRolePermissionsBoundary', {RoleName: 'conf-role', PermissionsBoundary: POLICY_ARN}),
+  fails('PutRolePermissionsBoundary', {RoleName: 'conf-role', PermissionsBoundary: 'not-an-arn-but-long-enough'}, 'InvalidInputException'),
+  fails('PutRolePermissionsBoundary', {RoleName: 'conf-nobody', PermissionsBoundary: POLICY_ARN}, 'NoSuchEntityException'),
+  ok('GetRole', {RoleName: 'conf-role'}),
+  ok('DeleteRolePermissionsBoundary', {RoleName: 'conf-role'}),
+  fails('DeleteRolePermissionsBoundary', {RoleName: 'conf-nobody'}, 'NoSuchEntityException'),
+  ok('UpdateRole', {RoleName: 'conf-role', Description: 'updated', MaxSessionDuration: 3600}),
+  fails('UpdateRole', {RoleName: 'conf-nobody', Description: 'x'}, 'NoSuchEntityException'),
+  ok('UpdateRoleDescription', {RoleName: 'conf-role', Description: 'described'}),
+  fails('UpdateRoleDescription', {RoleName: 'conf-nobody', Description: 'x'}, 'NoSuchEntityException'),
+  ok('UpdateAssumeRolePolicy', {RoleName: 'conf-role', PolicyDocument: TRUST}),
+  fails('UpdateAssumeRolePolicy', {RoleName: 'conf-role', PolicyDocument: '{'}, 'MalformedPolicyDocumentException'),
+  fails('UpdateAssumeRolePolicy', {RoleName: 'conf-nobody', PolicyDocument: TRUST}, 'NoSuchEntityException'),
+  // Signing certificates
+  ok('UploadSigningCertificate', {...alice, CertificateBody: CERTIFICATE_1}, 'cert1'),
+  fails('UploadSigningCertificate', {...alice, CertificateBody: CERTIFICATE_1}, 'DuplicateCertificateException'),
+  fails('UploadSigningCertificate', {...alice, CertificateBody: 'not a certificate'}, 'MalformedCertificateException'),
+  ok('UploadSigningCertificate', {...alice, CertificateBody: CERTIFICATE_2}, 'cert2'),
+  fails('UploadSigningCertificate', {...alice, CertificateBody: CERTIFICATE_3}, 'LimitExceededException'),
+  fails('UploadSigningCertificate', {...nobody, CertificateBody: CERTIFICATE_3}, 'NoSuchEntityException'),
+  ok('ListSigningCertificates', alice),
+  fails('ListSigningCertificates', nobody, 'NoSuchEntityException'),
+  ok('UpdateSigningCertificate', {...alice, CertificateId: ref('cert1', 'Certificate.CertificateId'), Status: 'Inactive'}),
+  fails('UpdateSigningCertificate', {...alice, CertificateId: 'A'.repeat(24), Status: 'Active'}, 'NoSuchEntityException'),
+  fails('DeleteUser', alice, 'DeleteConflictException'),
+  ok('DeleteSigningCertificate', {...alice, CertificateId: ref('cert1', 'Certificate.CertificateId')}),
+  ok('DeleteSigningCertificate', {...alice, CertificateId: ref('cert2', 'Certificate.CertificateId')}),
+  fails('DeleteSigningCertificate', {...alice, CertificateId: ref('cert2', 'Certificate.CertificateId')}, 'NoSuchEntityException'),
+  fails('DeletePolicy', {PolicyArn: POLICY_ARN}, 'DeleteConflictException'),
+  ok('DeleteUser', {UserName: 'conf-bounded'}),
+  ok('DeleteRole', {RoleName: 'conf-bounded-role'}),
   // Clean up in dependency order, then the deletes' own errors.
   ...holderCleanup('User', 'conf-alice'),
   ...holderCleanup('Group', 'conf-team'),

@@ -6,14 +6,15 @@
  */
 import {AwsError} from '../../errors.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
-import {parseQuery, type QueryParams, requireParam, sendQueryResult} from '../../protocols/query.js'
-import {ACCOUNT_ID, type EmulatedService, type RequestContext} from '../../types.js'
+import {parseQuery, type QueryParams, queryList, queryStructs, requireParam, sendQueryResult} from '../../protocols/query.js'
+import {ACCOUNT_ID, type ConditionContext, type EmulatedService, type RequestContext} from '../../types.js'
 import {invalidInput} from './errors.js'
 import type {IamIdentity} from './identity.js'
 import {paginate} from './model.js'
 import * as policies from './policies.js'
 import * as roles from './roles.js'
 import type {IamState} from './state.js'
+import * as tags from './tags.js'
 import * as users from './users.js'
 
 interface Call {
@@ -29,6 +30,21 @@ interface Operation {
   run(call: Call): Record<string, unknown> | undefined
   /** Read-only calls skip the durable write. */
   readOnly?: boolean
+}
+
+/** Condition keys IAM puts in the request context: iam:PermissionsBoundary, aws:TagKeys and aws:RequestTag/<key>. */
+function conditionContext(action: string, params: QueryParams): ConditionContext | undefined {
+  const context: ConditionContext = {}
+  if (params.PermissionsBoundary !== undefined && /^(Create(User|Role)|Put(User|Role)PermissionsBoundary)$/.test(action))
+    context['iam:PermissionsBoundary'] = params.PermissionsBoundary
+  const requestTags = queryStructs(params, 'Tags.member')
+  if (requestTags.length > 0) {
+    context['aws:TagKeys'] = requestTags.map((tag) => tag.Key ?? '')
+    for (const tag of requestTags) context[`aws:RequestTag/${tag.Key ?? ''}`] = tag.Value ?? ''
+  }
+  const removed = queryList(params, 'TagKeys.member')
+  if (removed.length > 0) context['aws:TagKeys'] = removed
+  return Object.keys(context).length > 0 ? context : undefined
 }
 
 const arnOf = (kind: string, name: string) => `arn:aws:iam::${ACCOUNT_ID}:${kind}/${name}`
@@ -135,10 +151,60 @@ function holderOperations(): Record<string, Operation> {
   return out
 }
 
+/** The Tags member of a Create or Tag* call (Tags.member.N.Key / .Value). */
+const tagsOf = (params: QueryParams) => queryStructs(params, 'Tags.member').map((tag) => ({Key: tag.Key ?? '', Value: tag.Value ?? ''}))
+
+const TAGGABLE: [tags.Taggable, string, string, (call: Call) => string][] = [
+  ['user', 'User', 'UserName', userArn],
+  ['role', 'Role', 'RoleName', roleArn],
+  ['policy', 'Policy', 'PolicyArn', ({params}) => need(params, 'PolicyArn')],
+  ['instance profile', 'InstanceProfile', 'InstanceProfileName', profileArn],
+]
+
+/** Tag*, Untag* and List*Tags for every taggable kind. */
+function tagOperations(): Record<string, Operation> {
+  const out: Record<string, Operation> = {}
+  for (const [kind, title, member, resource] of TAGGABLE) {
+    out[`Tag${title}`] = {resource, run: ({state, params}) => void tags.tagResource(state, kind, need(params, member), tagsOf(params))}
+    out[`Untag${title}`] = {
+      resource,
+      run: ({state, params}) => void tags.untagResource(state, kind, need(params, member), queryList(params, 'TagKeys.member')),
+    }
+    out[`List${title}Tags`] = readOnly({
+      resource,
+      run: ({state, params}) => page(params, 'Tags', tags.listTags(state, kind, need(params, member))),
+    })
+  }
+  return out
+}
+
+/** Put/Delete{User,Role}PermissionsBoundary. */
+function boundaryOperations(): Record<string, Operation> {
+  const out: Record<string, Operation> = {}
+  for (const [kind, title, resource] of [
+    ['user', 'User', userArn],
+    ['role', 'Role', roleArn],
+  ] as const) {
+    const name = (params: QueryParams) => need(params, `${title}Name`)
+    out[`Put${title}PermissionsBoundary`] = {
+      resource,
+      run: ({state, params}) => void tags.putBoundary(state, kind, name(params), need(params, 'PermissionsBoundary')),
+    }
+    out[`Delete${title}PermissionsBoundary`] = {resource, run: ({state, params}) => void tags.deleteBoundary(state, kind, name(params))}
+  }
+  return out
+}
+
 const OPERATIONS: Record<string, Operation> = {
   CreateUser: {
     resource: creating('user', 'UserName'),
-    run: ({state, params}) => users.createUser(state, {UserName: need(params, 'UserName'), Path: text(params, 'Path')}),
+    run: ({state, params}) =>
+      users.createUser(state, {
+        UserName: need(params, 'UserName'),
+        Path: text(params, 'Path'),
+        PermissionsBoundary: text(params, 'PermissionsBoundary'),
+        Tags: tagsOf(params),
+      }),
   },
   GetUser: readOnly({
     resource: (call) =>
@@ -197,6 +263,7 @@ const OPERATIONS: Record<string, Operation> = {
         PolicyDocument: need(params, 'PolicyDocument'),
         Path: text(params, 'Path'),
         Description: text(params, 'Description'),
+        Tags: tagsOf(params),
       }),
   },
   GetPolicy: readOnly({
@@ -316,9 +383,58 @@ const OPERATIONS: Record<string, Operation> = {
         Path: text(params, 'Path'),
         Description: text(params, 'Description'),
         MaxSessionDuration: integer(params, 'MaxSessionDuration'),
+        PermissionsBoundary: text(params, 'PermissionsBoundary'),
+        Tags: tagsOf(params),
       }),
   },
-  GetRole: readOnly({resource: roleArn, run: ({state, params}) => ({Role: roles.roleView(state.role(need(params, 'RoleName')))})}),
+  GetRole: readOnly({resource: roleArn, run: ({state, params}) => ({Role: roles.roleView(state.role(need(params, 'RoleName')), true)})}),
+  UpdateRole: {
+    resource: roleArn,
+    // UpdateRole answers with an empty result element, unlike most Update calls.
+    run: ({state, params}) => {
+      roles.updateRole(state, {
+        RoleName: need(params, 'RoleName'),
+        Description: text(params, 'Description'),
+        MaxSessionDuration: integer(params, 'MaxSessionDuration'),
+      })
+      return {}
+    },
+  },
+  UpdateRoleDescription: {
+    resource: roleArn,
+    run: ({state, params}) =>
+      roles.updateRoleDescription(state, {RoleName: need(params, 'RoleName'), Description: need(params, 'Description')}),
+  },
+  UpdateAssumeRolePolicy: {
+    resource: roleArn,
+    run: ({state, params}) =>
+      void roles.updateAssumeRolePolicy(state, {RoleName: need(params, 'RoleName'), PolicyDocument: need(params, 'PolicyDocument')}),
+  },
+  ...boundaryOperations(),
+  ...tagOperations(),
+  UploadSigningCertificate: {
+    resource: userArn,
+    run: (call) =>
+      users.uploadSigningCertificate(call.state, {UserName: subjectUser(call), CertificateBody: need(call.params, 'CertificateBody')}),
+  },
+  ListSigningCertificates: readOnly({
+    resource: userArn,
+    run: (call) => page(call.params, 'Certificates', users.listSigningCertificates(call.state, {UserName: subjectUser(call)})),
+  }),
+  UpdateSigningCertificate: {
+    resource: userArn,
+    run: (call) =>
+      void users.updateSigningCertificate(call.state, {
+        UserName: subjectUser(call),
+        CertificateId: need(call.params, 'CertificateId'),
+        Status: need(call.params, 'Status'),
+      }),
+  },
+  DeleteSigningCertificate: {
+    resource: userArn,
+    run: (call) =>
+      void users.deleteSigningCertificate(call.state, {UserName: subjectUser(call), CertificateId: need(call.params, 'CertificateId')}),
+  },
   ListRoles: readOnly({
     resource: everyOf('role'),
     run: ({state, params}) => page(params, 'Roles', roles.listRoles(state, {PathPrefix: text(params, 'PathPrefix')})),
@@ -327,11 +443,17 @@ const OPERATIONS: Record<string, Operation> = {
   CreateInstanceProfile: {
     resource: creating('instance-profile', 'InstanceProfileName'),
     run: ({state, params}) =>
-      roles.createInstanceProfile(state, {InstanceProfileName: need(params, 'InstanceProfileName'), Path: text(params, 'Path')}),
+      roles.createInstanceProfile(state, {
+        InstanceProfileName: need(params, 'InstanceProfileName'),
+        Path: text(params, 'Path'),
+        Tags: tagsOf(params),
+      }),
   },
   GetInstanceProfile: readOnly({
     resource: profileArn,
-    run: ({state, params}) => ({InstanceProfile: roles.profileView(state, state.instanceProfile(need(params, 'InstanceProfileName')))}),
+    run: ({state, params}) => ({
+      InstanceProfile: roles.profileView(state, state.instanceProfile(need(params, 'InstanceProfileName')), true),
+    }),
   }),
   ListInstanceProfiles: readOnly({
     resource: everyOf('instance-profile'),
@@ -373,7 +495,7 @@ export class IamService implements EmulatedService {
       if (!operation) throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2010-05-08`, 400)
       const state = this.identity.state
       const call: Call = {state, params, callerUserName: ctx.principal.kind === 'user' ? ctx.principal.userName : undefined}
-      if (ctx.principal.kind !== 'root') ctx.authorize(`iam:${action}`, operation.resource(call))
+      if (ctx.principal.kind !== 'root') ctx.authorize(`iam:${action}`, operation.resource(call), conditionContext(action, params))
       const result = operation.run(call)
       if (!operation.readOnly) await state.save()
       sendQueryResult(ctx, action, result)

@@ -2,10 +2,10 @@
  * The account's Identity (types.ts): resolves access key ids to their secret
  * and principal (the admin pair, IAM users' Active keys, unexpired STS
  * sessions) and authorizes requests by evaluating the principal's identity
- * policies. Backed by the same IamState the IAM and STS services mutate.
+ * policies within its permissions boundary. Backed by the same IamState the IAM and STS services mutate.
  */
 import {type PolicyDocument, parsePolicyDocument} from '../../policy/document.js'
-import {evaluatePolicies, requestValues} from '../../policy/evaluate.js'
+import {evaluatePolicies, evaluateWithBoundary, requestValues} from '../../policy/evaluate.js'
 import {
   ACCOUNT_ID,
   ADMIN_ACCESS_KEY_ID,
@@ -122,6 +122,16 @@ export class IamIdentity implements Identity {
     return documents
   }
 
+  /** The principal's permissions boundary (a user's or an assumed role's), undefined when it has none. */
+  boundaryOf(principal: Principal): PolicyDocument[] | undefined {
+    let arn: string | undefined
+    if (principal.kind === 'user' && principal.userName !== undefined) arn = this.state.findUser(principal.userName)?.PermissionsBoundary
+    else if (principal.kind === 'role' && principal.roleArn !== undefined)
+      arn = this.state.findRole(principal.roleArn.split('/').pop() ?? '')?.PermissionsBoundary
+    // A boundary whose policy was deleted allows nothing, as on AWS.
+    return arn === undefined ? undefined : this.managed([arn])
+  }
+
   /** An assumed-role session's own policies, when AssumeRole was given any; undefined when it was not. */
   sessionPoliciesOf(principal: Principal): PolicyDocument[] | undefined {
     if (principal.kind !== 'role') return undefined
@@ -146,7 +156,8 @@ export class IamIdentity implements Identity {
     if (request.principal.kind === 'root') return 'allow'
     const values = requestValues(request.principal, request.context, this.state.now())
     const asked = {action: request.action, resource: request.resource, values}
-    const identity = evaluatePolicies(this.policiesOf(request.principal), asked)
+    // The permissions boundary caps what the identity policies allow: both must allow.
+    const identity = evaluateWithBoundary(this.policiesOf(request.principal), this.boundaryOf(request.principal), asked)
     const sessionPolicies = this.sessionPoliciesOf(request.principal)
     if (sessionPolicies === undefined || identity === 'explicitDeny') return identity
     // Session policies only narrow: the request needs an allow from both the role's policies and the session's.

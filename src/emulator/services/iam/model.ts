@@ -20,6 +20,19 @@ export interface LoginProfileRecord {
   Password: string
 }
 
+export interface TagRecord {
+  Key: string
+  Value: string
+}
+
+/** An X.509 certificate a user signs SOAP-era requests with (UploadSigningCertificate). */
+export interface SigningCertificateRecord {
+  CertificateId: string
+  CertificateBody: string
+  Status: 'Active' | 'Inactive'
+  UploadDate: string
+}
+
 /** What users, groups and roles share: inline policies by name and attached managed policy ARNs. */
 export interface PolicyHolder {
   InlinePolicies: Record<string, string>
@@ -36,6 +49,10 @@ export interface UserRecord extends PolicyHolder {
   Groups: string[]
   AccessKeys: AccessKeyRecord[]
   LoginProfile?: LoginProfileRecord
+  Tags?: TagRecord[]
+  /** The managed policy ARN that caps what the user's policies allow. */
+  PermissionsBoundary?: string
+  SigningCertificates?: SigningCertificateRecord[]
 }
 
 export interface GroupRecord extends PolicyHolder {
@@ -55,6 +72,11 @@ export interface RoleRecord extends PolicyHolder {
   AssumeRolePolicyDocument: string
   Description?: string
   MaxSessionDuration: number
+  Tags?: TagRecord[]
+  /** The managed policy ARN that caps what the role's policies allow. */
+  PermissionsBoundary?: string
+  /** When a session for the role was last issued, and where. */
+  LastUsed?: {LastUsedDate: string; Region: string}
 }
 
 export interface PolicyVersionRecord {
@@ -75,6 +97,7 @@ export interface ManagedPolicyRecord {
   Versions: PolicyVersionRecord[]
   /** The next version number to hand out (v1, v2, …; numbers are never reused). */
   NextVersion: number
+  Tags?: TagRecord[]
 }
 
 export interface InstanceProfileRecord {
@@ -85,6 +108,7 @@ export interface InstanceProfileRecord {
   CreateDate: string
   /** Lower-cased role names (IAM allows one role per profile). */
   Roles: string[]
+  Tags?: TagRecord[]
 }
 
 /** Temporary credentials from STS, kept so that a restart does not invalidate them. */

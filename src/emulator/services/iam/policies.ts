@@ -7,8 +7,9 @@ import {AwsError} from '../../errors.js'
 import {PolicyDocumentError, type PolicyKind, parsePolicyDocument} from '../../policy/document.js'
 import {ACCOUNT_ID} from '../../types.js'
 import {deleteConflict, invalidInput, limitExceeded, malformedPolicy, noSuchEntity} from './errors.js'
-import {checkName, checkPath, isoNow, type ManagedPolicyRecord, newUniqueId, type PolicyHolder} from './model.js'
+import {checkName, checkPath, isoNow, type ManagedPolicyRecord, newUniqueId, type PolicyHolder, type TagRecord} from './model.js'
 import type {IamState} from './state.js'
+import {boundaryUsageCount, checkTags, tagsView} from './tags.js'
 
 export type HolderKind = 'user' | 'group' | 'role'
 
@@ -63,17 +64,22 @@ export function policyView(state: IamState, policy: ManagedPolicyRecord, withDes
     Path: policy.Path,
     DefaultVersionId: policy.DefaultVersionId,
     AttachmentCount: state.attachmentCount(policy.Arn),
-    PermissionsBoundaryUsageCount: 0,
+    PermissionsBoundaryUsageCount: boundaryUsageCount(state, policy.Arn),
     IsAttachable: true,
     ...(withDescription && policy.Description !== undefined ? {Description: policy.Description} : {}),
     CreateDate: policy.CreateDate,
     UpdateDate: policy.UpdateDate,
+    ...(withDescription ? tagsView(policy.Tags) : {}),
   }
 }
 
-export function createPolicy(state: IamState, input: {PolicyName: string; PolicyDocument: string; Path?: string; Description?: string}) {
+export function createPolicy(
+  state: IamState,
+  input: {PolicyName: string; PolicyDocument: string; Path?: string; Description?: string; Tags?: TagRecord[]},
+) {
   const name = checkName('policyName', input.PolicyName, 128)
   const path = checkPath(input.Path)
+  const tags = checkTags(input.Tags ?? [])
   const arn = state.arn('policy', path, name)
   const clash = Object.values(state.data.policies).find(
     (policy) => policy.PolicyName.toLowerCase() === name.toLowerCase() && policy.Path === path,
@@ -92,9 +98,11 @@ export function createPolicy(state: IamState, input: {PolicyName: string; Policy
     DefaultVersionId: 'v1',
     Versions: [{VersionId: 'v1', Document: document, CreateDate: now}],
     NextVersion: 2,
+    ...(tags.length > 0 ? {Tags: tags} : {}),
   }
   state.data.policies[arn] = policy
-  return {Policy: policyView(state, policy)}
+  // CreatePolicy answers with the tags it was given but without the description, as AWS does.
+  return {Policy: {...policyView(state, policy), ...tagsView(policy.Tags)}}
 }
 
 const entityExistsPolicy = (name: string) =>
@@ -134,6 +142,7 @@ function customerPolicy(state: IamState, arn: string): ManagedPolicyRecord {
 export function deletePolicy(state: IamState, input: {PolicyArn: string}) {
   const policy = customerPolicy(state, input.PolicyArn)
   if (state.attachmentCount(policy.Arn) > 0) throw deleteConflict('detach all policies')
+  if (boundaryUsageCount(state, policy.Arn) > 0) throw deleteConflict('remove the policy as a permissions boundary of every user and role')
   if (policy.Versions.length > 1) throw deleteConflict('delete all non-default policy versions')
   delete state.data.policies[policy.Arn]
 }

@@ -8,7 +8,7 @@ import {conditionMatches} from '../../policy/conditions.js'
 import {asList, parsePolicyDocument, statementsOf} from '../../policy/document.js'
 import {requestValues} from '../../policy/evaluate.js'
 import {actionMatches} from '../../policy/match.js'
-import {ACCOUNT_ID, type Principal} from '../../types.js'
+import {ACCOUNT_ID, DEFAULT_REGION, type Principal} from '../../types.js'
 import {deleteConflict, entityExists, limitExceeded, malformedPolicy, noSuchEntity, validationError} from './errors.js'
 import {
   checkName,
@@ -22,14 +22,17 @@ import {
   newUniqueId,
   type RoleRecord,
   type SessionRecord,
+  type TagRecord,
 } from './model.js'
 import {checkDocument} from './policies.js'
 import type {IamState} from './state.js'
+import {boundaryView, checkBoundary, checkTags, tagsView} from './tags.js'
 
 /** IAM returns policy documents URL-encoded (RFC 3986) inside its XML. */
 export const encodeDocument = (text: string) => encodeURIComponent(text)
 
-export const roleView = (role: RoleRecord) => ({
+/** A role as IAM returns it; listings leave out the boundary, tags and last use, as AWS's do. */
+export const roleView = (role: RoleRecord, full = false) => ({
   Path: role.Path,
   RoleName: role.RoleName,
   RoleId: role.RoleId,
@@ -38,20 +41,41 @@ export const roleView = (role: RoleRecord) => ({
   AssumeRolePolicyDocument: encodeDocument(role.AssumeRolePolicyDocument),
   ...(role.Description !== undefined ? {Description: role.Description} : {}),
   MaxSessionDuration: role.MaxSessionDuration,
+  ...(full ? {...boundaryView(role.PermissionsBoundary), ...tagsView(role.Tags), RoleLastUsed: role.LastUsed ?? {}} : {}),
 })
+
+const checkMaxSession = (value: number) => {
+  if (!Number.isInteger(value) || value < 3600 || value > 43_200) {
+    throw validationError('maxSessionDuration', String(value), 'Member must have value between 3600 and 43200')
+  }
+  return value
+}
+
+const checkDescription = (value: string | undefined) => {
+  if (value !== undefined && value.length > 1000)
+    throw validationError('description', value, 'Member must have length less than or equal to 1000')
+  return value
+}
 
 export function createRole(
   state: IamState,
-  input: {RoleName: string; AssumeRolePolicyDocument: string; Path?: string; Description?: string; MaxSessionDuration?: number},
+  input: {
+    RoleName: string
+    AssumeRolePolicyDocument: string
+    Path?: string
+    Description?: string
+    MaxSessionDuration?: number
+    PermissionsBoundary?: string
+    Tags?: TagRecord[]
+  },
 ) {
   const name = checkName('roleName', input.RoleName, 64)
   const path = checkPath(input.Path)
+  const tags = checkTags(input.Tags ?? [])
+  const boundary = input.PermissionsBoundary === undefined ? undefined : checkBoundary(state, input.PermissionsBoundary)
   if (state.findRole(name)) throw entityExists('role', name)
   const trust = checkDocument(input.AssumeRolePolicyDocument, 'trust')
-  const maxSession = input.MaxSessionDuration ?? 3600
-  if (!Number.isInteger(maxSession) || maxSession < 3600 || maxSession > 43_200) {
-    throw validationError('maxSessionDuration', String(maxSession), 'Member must have value between 3600 and 43200')
-  }
+  const maxSession = checkMaxSession(input.MaxSessionDuration ?? 3600)
   const role: RoleRecord = {
     RoleName: name,
     RoleId: newUniqueId('AROA'),
@@ -59,20 +83,40 @@ export function createRole(
     Path: path,
     CreateDate: isoNow(state.now()),
     AssumeRolePolicyDocument: trust,
-    Description: input.Description,
+    Description: checkDescription(input.Description),
     MaxSessionDuration: maxSession,
     InlinePolicies: {},
     AttachedPolicyArns: [],
+    ...(tags.length > 0 ? {Tags: tags} : {}),
+    ...(boundary !== undefined ? {PermissionsBoundary: boundary} : {}),
   }
   state.data.roles[nameKey(name)] = role
-  return {Role: roleView(role)}
+  return {Role: {...roleView(role), ...boundaryView(role.PermissionsBoundary), ...tagsView(role.Tags)}}
+}
+
+/** UpdateRole: the description and the longest session; absent members are left as they are. */
+export function updateRole(state: IamState, input: {RoleName: string; Description?: string; MaxSessionDuration?: number}) {
+  const role = state.role(input.RoleName)
+  if (input.Description !== undefined) role.Description = checkDescription(input.Description)
+  if (input.MaxSessionDuration !== undefined) role.MaxSessionDuration = checkMaxSession(input.MaxSessionDuration)
+}
+
+export function updateRoleDescription(state: IamState, input: {RoleName: string; Description: string}) {
+  const role = state.role(input.RoleName)
+  role.Description = checkDescription(input.Description)
+  return {Role: roleView(role, true)}
+}
+
+export function updateAssumeRolePolicy(state: IamState, input: {RoleName: string; PolicyDocument: string}) {
+  const role = state.role(input.RoleName)
+  role.AssumeRolePolicyDocument = checkDocument(input.PolicyDocument, 'trust')
 }
 
 export function listRoles(state: IamState, input: {PathPrefix?: string}) {
   return Object.values(state.data.roles)
     .filter((role) => role.Path.startsWith(input.PathPrefix ?? '/'))
     .sort((a, b) => nameKey(a.RoleName).localeCompare(nameKey(b.RoleName)))
-    .map(roleView)
+    .map((role) => roleView(role))
 }
 
 export function deleteRole(state: IamState, input: {RoleName: string}) {
@@ -85,8 +129,9 @@ export function deleteRole(state: IamState, input: {RoleName: string}) {
   delete state.data.roles[key]
 }
 
-export function profileView(state: IamState, profile: InstanceProfileRecord) {
+export function profileView(state: IamState, profile: InstanceProfileRecord, full = false) {
   return {
+    ...(full ? tagsView(profile.Tags) : {}),
     Path: profile.Path,
     InstanceProfileName: profile.InstanceProfileName,
     InstanceProfileId: profile.InstanceProfileId,
@@ -99,9 +144,10 @@ export function profileView(state: IamState, profile: InstanceProfileRecord) {
   }
 }
 
-export function createInstanceProfile(state: IamState, input: {InstanceProfileName: string; Path?: string}) {
+export function createInstanceProfile(state: IamState, input: {InstanceProfileName: string; Path?: string; Tags?: TagRecord[]}) {
   const name = checkName('instanceProfileName', input.InstanceProfileName, 128)
   const path = checkPath(input.Path)
+  const tags = checkTags(input.Tags ?? [])
   if (state.data.instanceProfiles[nameKey(name)]) throw new AwsError('EntityAlreadyExists', `Instance Profile ${name} already exists.`, 409)
   const profile: InstanceProfileRecord = {
     InstanceProfileName: name,
@@ -110,9 +156,10 @@ export function createInstanceProfile(state: IamState, input: {InstanceProfileNa
     Path: path,
     CreateDate: isoNow(state.now()),
     Roles: [],
+    ...(tags.length > 0 ? {Tags: tags} : {}),
   }
   state.data.instanceProfiles[nameKey(name)] = profile
-  return {InstanceProfile: profileView(state, profile)}
+  return {InstanceProfile: profileView(state, profile, true)}
 }
 
 export function listInstanceProfiles(state: IamState, input: {PathPrefix?: string}) {
@@ -242,6 +289,7 @@ export function issueRoleSession(
   const arns = input.PolicyArns ?? []
   const limited = input.Policy !== undefined || arns.length > 0
   const packedPolicySize = limited ? checkSessionPolicies(state, input.Policy, arns) : undefined
+  role.LastUsed = {LastUsedDate: isoNow(state.now()), Region: DEFAULT_REGION}
   const session: SessionRecord = {
     AccessKeyId: newAccessKeyId('ASIA'),
     SecretAccessKey: newSecretAccessKey(),
@@ -295,4 +343,18 @@ function keepSession(state: IamState, session: SessionRecord) {
 function pruneExpiredSessions(state: IamState) {
   const now = state.clock()
   for (const [id, session] of Object.entries(state.data.sessions)) if (session.Expiration <= now) delete state.data.sessions[id]
+}
+
+/**
+ * An instance profile by name or ARN, with its role (for EC2 and anything that
+ * hands a profile's credentials to code); undefined when there is no such profile.
+ */
+export function findInstanceProfile(state: IamState, nameOrArn: string): {profile: InstanceProfileRecord; role?: RoleRecord} | undefined {
+  const profile = nameOrArn.startsWith('arn:')
+    ? Object.values(state.data.instanceProfiles).find((candidate) => candidate.Arn === nameOrArn)
+    : state.data.instanceProfiles[nameKey(nameOrArn)]
+  if (!profile) return undefined
+  const key = profile.Roles[0]
+  const role = key === undefined ? undefined : state.data.roles[key]
+  return role ? {profile, role} : {profile}
 }

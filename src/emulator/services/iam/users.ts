@@ -3,6 +3,7 @@
  * operation is a plain function over the state that returns the operation's
  * result in AWS's member names; the handler saves the state after mutations.
  */
+import {X509Certificate} from 'node:crypto'
 import {AwsError} from '../../errors.js'
 import {ACCOUNT_ID} from '../../types.js'
 import {deleteConflict, entityExists, limitExceeded, noSuchEntity, passwordPolicyViolation, validationError} from './errors.js'
@@ -16,16 +17,21 @@ import {
   newAccessKeyId,
   newSecretAccessKey,
   newUniqueId,
+  type SigningCertificateRecord,
+  type TagRecord,
   type UserRecord,
 } from './model.js'
 import type {IamState} from './state.js'
+import {boundaryView, checkBoundary, checkTags, tagsView} from './tags.js'
 
-export const userView = (user: UserRecord) => ({
+/** A user as IAM returns it; listings leave out the boundary and tags, as AWS's do. */
+export const userView = (user: UserRecord, full = false) => ({
   Path: user.Path,
   UserName: user.UserName,
   UserId: user.UserId,
   Arn: user.Arn,
   CreateDate: user.CreateDate,
+  ...(full ? {...boundaryView(user.PermissionsBoundary), ...tagsView(user.Tags)} : {}),
 })
 
 export const groupView = (group: GroupRecord) => ({
@@ -43,9 +49,11 @@ const keyView = (user: UserRecord, key: AccessKeyRecord) => ({
   CreateDate: key.CreateDate,
 })
 
-export function createUser(state: IamState, input: {UserName: string; Path?: string}) {
+export function createUser(state: IamState, input: {UserName: string; Path?: string; PermissionsBoundary?: string; Tags?: TagRecord[]}) {
   const name = checkName('userName', input.UserName, 64)
   const path = checkPath(input.Path)
+  const tags = checkTags(input.Tags ?? [])
+  const boundary = input.PermissionsBoundary === undefined ? undefined : checkBoundary(state, input.PermissionsBoundary)
   if (state.findUser(name)) throw entityExists('user', name)
   const user: UserRecord = {
     UserName: name,
@@ -57,9 +65,11 @@ export function createUser(state: IamState, input: {UserName: string; Path?: str
     AccessKeys: [],
     InlinePolicies: {},
     AttachedPolicyArns: [],
+    ...(tags.length > 0 ? {Tags: tags} : {}),
+    ...(boundary !== undefined ? {PermissionsBoundary: boundary} : {}),
   }
   state.data.users[nameKey(name)] = user
-  return {User: userView(user)}
+  return {User: userView(user, true)}
 }
 
 /** GetUser names a user, or with no name describes the caller (the root account has no user record). */
@@ -68,7 +78,7 @@ export function getUser(state: IamState, input: {UserName?: string; callerUserNa
   if (name === undefined) {
     return {User: {UserId: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:root`, CreateDate: isoNow(new Date(0))}}
   }
-  return {User: userView(state.user(name))}
+  return {User: userView(state.user(name), true)}
 }
 
 export function listUsers(state: IamState, input: {PathPrefix?: string}) {
@@ -76,7 +86,7 @@ export function listUsers(state: IamState, input: {PathPrefix?: string}) {
   return Object.values(state.data.users)
     .filter((user) => user.Path.startsWith(prefix))
     .sort((a, b) => nameKey(a.UserName).localeCompare(nameKey(b.UserName)))
-    .map(userView)
+    .map((user) => userView(user))
 }
 
 export function updateUser(state: IamState, input: {UserName: string; NewUserName?: string; NewPath?: string}) {
@@ -96,6 +106,7 @@ export function deleteUser(state: IamState, input: {UserName: string}) {
   const user = state.user(input.UserName)
   if (user.AccessKeys.length > 0) throw deleteConflict('delete access keys')
   if (user.LoginProfile) throw deleteConflict('delete login profile')
+  if ((user.SigningCertificates ?? []).length > 0) throw deleteConflict('delete signing certificates')
   if (Object.keys(user.InlinePolicies).length > 0) throw deleteConflict('delete policies')
   if (user.AttachedPolicyArns.length > 0) throw deleteConflict('detach all policies')
   if (user.Groups.length > 0) throw deleteConflict('remove users from group')
@@ -124,7 +135,7 @@ const membersOf = (state: IamState, group: GroupRecord) =>
 
 export function getGroup(state: IamState, input: {GroupName: string}) {
   const group = state.group(input.GroupName)
-  return {group: groupView(group), users: membersOf(state, group).map(userView)}
+  return {group: groupView(group), users: membersOf(state, group).map((user) => userView(user))}
 }
 
 export function listGroups(state: IamState, input: {PathPrefix?: string}) {
@@ -282,4 +293,70 @@ export function changePassword(state: IamState, input: {callerUserName?: string;
   checkPassword(input.NewPassword, 'newPassword')
   profile.Password = input.NewPassword
   profile.PasswordResetRequired = false
+}
+
+/** IAM allows two signing certificates per user. */
+const CERTIFICATES_PER_USER = 2
+
+const certificateView = (user: UserRecord, certificate: SigningCertificateRecord) => ({
+  UserName: user.UserName,
+  CertificateId: certificate.CertificateId,
+  CertificateBody: certificate.CertificateBody,
+  Status: certificate.Status,
+  UploadDate: certificate.UploadDate,
+})
+
+/** The certificate's DER bytes, or undefined when the body is not one PEM X.509 certificate. */
+function certificateDer(body: string): Buffer | undefined {
+  try {
+    return new X509Certificate(body).raw
+  } catch {
+    return undefined
+  }
+}
+
+export function uploadSigningCertificate(state: IamState, input: {UserName: string; CertificateBody: string}) {
+  const user = state.user(input.UserName)
+  if (input.CertificateBody.length < 1 || input.CertificateBody.length > 16_384)
+    throw validationError('certificateBody', '…', 'Member must have length between 1 and 16384')
+  const der = certificateDer(input.CertificateBody)
+  if (!der) throw new AwsError('MalformedCertificate', 'The certificate body is not a valid PEM-encoded X.509 certificate.', 400)
+  const certificates = user.SigningCertificates ?? []
+  if (certificates.some((existing) => certificateDer(existing.CertificateBody)?.equals(der)))
+    throw new AwsError('DuplicateCertificate', 'The certificate is already uploaded for this user.', 409)
+  if (certificates.length >= CERTIFICATES_PER_USER)
+    throw limitExceeded(`Cannot exceed quota for SigningCertificatesPerUser: ${CERTIFICATES_PER_USER}`)
+  const certificate: SigningCertificateRecord = {
+    // IAM's certificate ids: upper-case letters and digits (24 here).
+    CertificateId: newUniqueId('AIDA').slice(4) + newUniqueId('AIDA').slice(4, 11),
+    CertificateBody: input.CertificateBody,
+    Status: 'Active',
+    UploadDate: isoNow(state.now()),
+  }
+  user.SigningCertificates = [...certificates, certificate]
+  return {Certificate: certificateView(user, certificate)}
+}
+
+export function listSigningCertificates(state: IamState, input: {UserName: string}) {
+  const user = state.user(input.UserName)
+  return (user.SigningCertificates ?? []).map((certificate) => certificateView(user, certificate))
+}
+
+function certificateOf(user: UserRecord, certificateId: string): SigningCertificateRecord {
+  const found = (user.SigningCertificates ?? []).find((certificate) => certificate.CertificateId === certificateId)
+  if (!found) throw noSuchEntity(`The Certificate with id ${certificateId} cannot be found.`)
+  return found
+}
+
+export function updateSigningCertificate(state: IamState, input: {UserName: string; CertificateId: string; Status: string}) {
+  if (input.Status !== 'Active' && input.Status !== 'Inactive') {
+    throw validationError('status', input.Status, 'Member must satisfy enum value set: [Active, Inactive]')
+  }
+  certificateOf(state.user(input.UserName), input.CertificateId).Status = input.Status
+}
+
+export function deleteSigningCertificate(state: IamState, input: {UserName: string; CertificateId: string}) {
+  const user = state.user(input.UserName)
+  const certificate = certificateOf(user, input.CertificateId)
+  user.SigningCertificates = (user.SigningCertificates ?? []).filter((candidate) => candidate !== certificate)
 }
