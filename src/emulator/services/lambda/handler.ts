@@ -66,7 +66,7 @@ const UNSERVED: [string, string, string][] = [
   ['GET', '/2025-11-30/functions/{FunctionName}/function-scaling-config', 'GetFunctionScalingConfig'],
   ['GET', '/2021-10-31/functions/{FunctionName}/url', 'GetFunctionUrlConfig'],
   ['GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', 'GetLayerVersion'],
-  ['GET', '/2018-10-31/layers', ''],
+  ['GET', '/2018-10-31/layers', 'ListLayers'],
   ['GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', 'GetLayerVersionPolicy'],
   ['GET', '/2019-09-30/functions/{FunctionName}/provisioned-concurrency', 'GetProvisionedConcurrencyConfig'],
   ['GET', '/2021-07-20/functions/{FunctionName}/runtime-management-config', 'GetRuntimeManagementConfig'],
@@ -82,7 +82,7 @@ const UNSERVED: [string, string, string][] = [
   ['GET', '/2020-04-22/code-signing-configs/{CodeSigningConfigArn}/functions', 'ListFunctionsByCodeSigningConfig'],
   ['GET', '/2018-10-31/layers/{LayerName}/versions', 'ListLayerVersions'],
   ['GET', '/2018-10-31/layers', 'ListLayers'],
-  ['GET', '/2019-09-30/functions/{FunctionName}/provisioned-concurrency', ''],
+  ['GET', '/2019-09-30/functions/{FunctionName}/provisioned-concurrency', 'GetProvisionedConcurrencyConfig'],
   ['GET', '/2015-03-31/functions/{FunctionName}/versions', 'ListVersionsByFunction'],
   ['POST', '/2018-10-31/layers/{LayerName}/versions', 'PublishLayerVersion'],
   ['POST', '/2015-03-31/functions/{FunctionName}/versions', 'PublishVersion'],
@@ -138,7 +138,13 @@ export class LambdaHandler implements EmulatedService {
     if (!match) {
       ctx.req.resume()
       const other = unserved(method, path)
-      if (other) throw notServed(other.operation)
+      if (other) {
+        const query = ctx.url.searchParams
+        if (other.operation === 'ListLayers' && query.get('find') === 'LayerVersion') throw notServed('GetLayerVersionByArn')
+        if (other.operation === 'GetProvisionedConcurrencyConfig' && query.get('List') === 'ALL')
+          throw notServed('ListProvisionedConcurrencyConfigs')
+        throw notServed(other.operation)
+      }
       throw new AwsError('UnknownOperationException', `Lambda has no operation at ${method} ${path}.`, 404)
     }
     const lambda = this.service

@@ -285,7 +285,18 @@ export class Worker {
     this.ctl.on('error', () => undefined)
     this.child.on('error', (error) => this.died(`the worker could not start: ${error.message}`))
     this.child.on('exit', (code, signal) => {
-      this.died(signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal.replace(/^SIG/, '').toLowerCase()}` : `exit status ${code}`)
+      const reason = signal
+        ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal.replace(/^SIG/, '').toLowerCase()}`
+        : `exit status ${code}`
+      // What the worker said last (an init error) may still be in fd 3: read it before calling the worker dead.
+      if (this.ctl.readableEnded || this.ctl.destroyed) this.died(reason)
+      else {
+        const timer = setTimeout(() => this.died(reason), 100)
+        this.ctl.once('close', () => {
+          clearTimeout(timer)
+          this.died(reason)
+        })
+      }
     })
     setImmediate(() => {
       if (this.dead) failed({errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${this.deathReason}`})

@@ -61,9 +61,9 @@ export interface InvokeResult {
 }
 
 interface Credentials {
-  AWS_ACCESS_KEY_ID: string
-  AWS_SECRET_ACCESS_KEY: string
-  AWS_SESSION_TOKEN: string
+  /** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN */
+  variables: Record<string, string>
+  /** Host time: the session's expiry is checked against the host's clock by the server core. */
   expiresAt: number
 }
 
@@ -458,7 +458,7 @@ export class LambdaService {
   private async credentialsOf(record: FunctionRecord): Promise<Record<string, string>> {
     const key = this.keyOf(record)
     const held = this.credentials.get(key)
-    if (held && held.expiresAt - Date.now() > RENEW_BEFORE_MS) return held as unknown as Record<string, string>
+    if (held && held.expiresAt - Date.now() > RENEW_BEFORE_MS) return held.variables
     const [{identityFor}, {issueRoleSession}] = await Promise.all([import('../iam/index.js'), import('../iam/roles.js')])
     const identity = await identityFor(this.env.stateDir)
     const sessionName = record.FunctionName.length >= 2 ? record.FunctionName : `${record.FunctionName}-lambda`
@@ -470,13 +470,15 @@ export class LambdaService {
       })
       await identity.state.save()
       const made: Credentials = {
-        AWS_ACCESS_KEY_ID: issued.Credentials.AccessKeyId,
-        AWS_SECRET_ACCESS_KEY: issued.Credentials.SecretAccessKey,
-        AWS_SESSION_TOKEN: issued.Credentials.SessionToken,
+        variables: {
+          AWS_ACCESS_KEY_ID: issued.Credentials.AccessKeyId,
+          AWS_SECRET_ACCESS_KEY: issued.Credentials.SecretAccessKey,
+          AWS_SESSION_TOKEN: issued.Credentials.SessionToken,
+        },
         expiresAt: Date.now() + SESSION_SECONDS * 1000,
       }
       this.credentials.set(key, made)
-      return made as unknown as Record<string, string>
+      return made.variables
     } catch (error) {
       // The role was deleted after the function was made: AWS fails the invoke the same way.
       throw new AwsError(

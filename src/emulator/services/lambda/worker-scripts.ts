@@ -133,7 +133,7 @@ process.on('unhandledRejection', (reason) => {
 
 async function invoke(message) {
   current = message.id
-  for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = value
+  for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value)
   const context = {
     functionName: cfg.functionName,
     functionVersion: cfg.functionVersion,
@@ -292,7 +292,7 @@ for raw in reader:
         continue
     current["id"] = message["id"]
     for name, value in (message.get("env") or {}).items():
-        os.environ[name] = value
+        os.environ[name] = str(value)
     try:
         event = json.loads(message["payload"])
     except Exception:
