@@ -86,7 +86,7 @@ test('path traversal in keys, bucket names and raw paths never touches files out
       files.join('\n'),
     )
     t.true(
-      files.every((path) => /^state\/(s3|iam)\//.test(path)),
+      files.every((path) => /^state\/(s3\/|iam\/|events\.jsonl$)/.test(path)),
       files.join('\n'),
     )
   } finally {

@@ -99,3 +99,37 @@ export const keyTooLong = () => new AwsError('KeyTooLongError', 'Your key is too
 
 export const notImplementedHere = (what: string) =>
   new AwsError('NotImplemented', `A header or query you provided implies functionality that ncap's emulator does not serve: ${what}`, 501)
+
+/** Response headers an S3 error carries (a delete marker's x-amz-delete-marker and x-amz-version-id). */
+export const errorHeaders = new WeakMap<AwsError, Record<string, string>>()
+
+export function withHeaders(error: AwsError, headers: Record<string, string>): AwsError {
+  errorHeaders.set(error, headers)
+  return error
+}
+
+export const invalidBucketState = (message: string) => new AwsError('InvalidBucketState', message, 409)
+
+export const invalidVersionId = (versionId: string) =>
+  new AwsError('InvalidArgument', 'Invalid version id specified', 400, {ArgumentName: 'versionId', ArgumentValue: versionId})
+
+export const noSuchVersion = (key: string, versionId: string) =>
+  new AwsError('NoSuchVersion', 'The specified version does not exist.', 404, {Key: key, VersionId: versionId})
+
+export const lockedObject = () => new AwsError('AccessDenied', 'Access Denied because object protected by object lock.', 403)
+
+export const invalidTag = (message: string) => new AwsError('InvalidTag', message, 400)
+
+export const noSuchLockConfiguration = (bucket: string) =>
+  new AwsError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', 404, {
+    BucketName: bucket,
+  })
+
+export const noSuchObjectLock = () =>
+  new AwsError('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration', 404)
+
+export const missingLockConfiguration = () => new AwsError('InvalidRequest', 'Bucket is missing Object Lock Configuration', 400)
+
+export const noSuchConfiguration = (code: string, message: string, bucket: string) => new AwsError(code, message, 404, {BucketName: bucket})
+
+export const invalidPartNumber = () => new AwsError('InvalidPartNumber', 'The requested partnumber is not satisfiable', 416)

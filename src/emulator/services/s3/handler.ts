@@ -7,38 +7,31 @@
  */
 import {AwsError} from '../../errors.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
-import {sendXml} from '../../protocols/restxml.js'
-import type {EmulatedService, RequestContext} from '../../types.js'
+import type {EmulatedService, RequestContext, ServiceEnvironment} from '../../types.js'
 import * as buckets from './buckets.js'
 import * as errors from './errors.js'
 import {MultipartUploads} from './multipart.js'
+import {Notifier, validateDestinations} from './notifications.js'
 import * as objects from './objects.js'
 import type {S3State} from './state.js'
 import * as uploads from './uploads.js'
-import {header, OWNER} from './wire.js'
+import {header} from './wire.js'
 
 /** Sub-resources S3 has that this emulator does not keep: refused by name rather than mistaken for a listing. */
 const UNSUPPORTED = [
   'accelerate',
   'analytics',
-  'cors',
   'intelligent-tiering',
   'inventory',
-  'lifecycle',
-  'logging',
   'metrics',
-  'object-lock',
-  'ownershipControls',
   'replication',
   'requestPayment',
   'restore',
-  'retention',
-  'legal-hold',
+  // S3 Select: closed to new customers by AWS since 2024.
   'select',
   'torrent',
   'website',
   'attributes',
-  'versions',
 ]
 
 /**
@@ -69,6 +62,9 @@ const BUCKET_PARAMS = new Set([
   'delete',
   'acl',
   'versioning',
+  'versions',
+  'version-id-marker',
+  'object-lock',
 ])
 const OBJECT_PARAMS = new Set([
   ...COMMON_PARAMS,
@@ -80,6 +76,8 @@ const OBJECT_PARAMS = new Set([
   'versionId',
   'acl',
   'tagging',
+  'retention',
+  'legal-hold',
   'response-cache-control',
   'response-content-disposition',
   'response-content-encoding',
@@ -111,26 +109,23 @@ export function splitPath(rawUrl: string): {bucket?: string; key?: string} {
   }
 }
 
-function acl(ctx: RequestContext): void {
-  sendXml(ctx, 'AccessControlPolicy', {
-    Owner: OWNER,
-    AccessControlList: {
-      Grant: [
-        {
-          Grantee: {'@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@_xsi:type': 'CanonicalUser', ...OWNER},
-          Permission: 'FULL_CONTROL',
-        },
-      ],
-    },
-  })
-}
-
 export class S3Service implements EmulatedService {
   readonly signingName = 's3'
   private readonly uploads: MultipartUploads
 
-  constructor(readonly state: S3State) {
+  constructor(
+    readonly state: S3State,
+    readonly env?: ServiceEnvironment,
+  ) {
     this.uploads = new MultipartUploads(state)
+    if (env) {
+      const notifier = new Notifier(env)
+      state.validateNotification = (record, config) => validateDestinations(env, record, config)
+      state.notify = (ctx, bucket, change) => {
+        const found = state.buckets.get(bucket)
+        if (found) notifier.emit(ctx, found.record, change)
+      }
+    }
   }
 
   async handle(ctx: RequestContext): Promise<void> {
@@ -139,6 +134,8 @@ export class S3Service implements EmulatedService {
     } catch (error) {
       const failure = asAwsError(error)
       if (failure.status >= 500) console.error('[s3]', error)
+      const extra = errors.errorHeaders.get(failure)
+      if (extra && !ctx.res.headersSent) for (const [name, value] of Object.entries(extra)) ctx.res.setHeader(name, value)
       // Drain what the client is still sending so the error reaches it instead of a reset.
       ctx.body.resume?.()
       sendError(ctx, 'restxml', failure)
@@ -165,18 +162,13 @@ export class S3Service implements EmulatedService {
     const state = this.state
     for (const [parameter, config] of Object.entries(buckets.CONFIG_QUERIES))
       if (query.has(parameter)) return buckets.bucketConfig(ctx, state, bucket, config)
-    if (query.has('acl') && method === 'GET') {
-      ctx.authorize('s3:GetBucketAcl', buckets.bucketArn(bucket))
-      state.bucket(bucket)
-      return acl(ctx)
+    if (query.has('acl')) return buckets.bucketAcl(ctx, state, bucket)
+    if (query.has('versioning')) return buckets.versioning(ctx, state, bucket)
+    if (query.has('object-lock')) return buckets.objectLockConfiguration(ctx, state, bucket)
+    if (query.has('versions')) {
+      if (method !== 'GET') throw errors.methodNotAllowed(method, 'BUCKET')
+      return buckets.listObjectVersions(ctx, state, bucket)
     }
-    if (query.has('versioning') && method === 'GET') {
-      ctx.authorize('s3:GetBucketVersioning', buckets.bucketArn(bucket))
-      state.bucket(bucket)
-      return sendXml(ctx, 'VersioningConfiguration', {})
-    }
-    if (query.has('acl') || query.has('versioning'))
-      throw errors.notImplementedHere(`${method} ?${query.has('acl') ? 'acl' : 'versioning'}`)
     switch (method) {
       case 'GET':
         if (query.has('location')) return buckets.getBucketLocation(ctx, state, bucket)
@@ -196,13 +188,10 @@ export class S3Service implements EmulatedService {
 
   private objectOperation(ctx: RequestContext, method: string, query: URLSearchParams, bucket: string, key: string) {
     const state = this.state
-    if (query.has('acl') && method === 'GET') {
-      ctx.authorize('s3:GetObjectAcl', objects.objectArn(bucket, key))
-      state.readObject(bucket, key, {})
-      return acl(ctx)
-    }
-    if (query.has('acl') || query.has('tagging'))
-      throw errors.notImplementedHere(`${method} object ?${query.has('acl') ? 'acl' : 'tagging'}`)
+    if (query.has('acl')) return buckets.objectAcl(ctx, state, bucket, key)
+    if (query.has('tagging')) return objects.objectTagging(ctx, state, bucket, key)
+    if (query.has('retention')) return objects.objectLock(ctx, state, bucket, key, 'retention')
+    if (query.has('legal-hold')) return objects.objectLock(ctx, state, bucket, key, 'legal-hold')
     switch (method) {
       case 'PUT':
         if (query.has('uploadId')) return uploads.uploadPart(ctx, this.uploads, bucket, key)

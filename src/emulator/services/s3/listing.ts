@@ -21,7 +21,7 @@ export function compareKeys(a: string, b: string): number {
 }
 
 /** Index of the first key for which `before(key)` is false (keys where it holds form a leading run). */
-function partition(keys: string[], before: (key: string) => boolean, from = 0): number {
+export function partition(keys: string[], before: (key: string) => boolean, from = 0): number {
   let low = from
   let high = keys.length
   while (low < high) {
@@ -92,6 +92,92 @@ export function listKeys(keys: string[], request: ListRequest): ListPage {
       page.last = group
       index = partition(keys, (k) => compareKeys(k, skip) < 0 || k.startsWith(skip), index)
     }
+  }
+  return page
+}
+
+export interface VersionRequest {
+  prefix: string
+  delimiter?: string
+  maxKeys: number
+  keyMarker?: string
+  /** With keyMarker: resume after this version of that key. */
+  versionIdMarker?: string
+}
+
+export interface VersionEntry {
+  record: import('./store.js').ObjectRecord
+  isLatest: boolean
+}
+
+export interface VersionPage {
+  versions: VersionEntry[]
+  commonPrefixes: string[]
+  isTruncated: boolean
+  nextKeyMarker?: string
+  nextVersionIdMarker?: string
+}
+
+/**
+ * ListObjectVersions: keys in listing order, each key's versions newest first; max-keys
+ * counts versions, delete markers and common prefixes alike.
+ */
+export function listVersions(
+  keys: string[],
+  versionsOf: (key: string) => import('./store.js').ObjectRecord[],
+  request: VersionRequest,
+): VersionPage {
+  const {prefix, delimiter, maxKeys, keyMarker, versionIdMarker} = request
+  const page: VersionPage = {versions: [], commonPrefixes: [], isTruncated: false}
+  if (maxKeys <= 0) return page
+  const marker = keyMarker !== undefined && keyMarker !== '' && compareKeys(keyMarker, prefix) >= 0 ? keyMarker : undefined
+  let index = partition(keys, (k) => compareKeys(k, marker ?? prefix) < 0)
+  let count = 0
+  while (index < keys.length) {
+    const key = keys[index] as string
+    if (!key.startsWith(prefix)) break
+    let group: string | undefined
+    if (delimiter) {
+      const at = key.indexOf(delimiter, prefix.length)
+      if (at >= 0) group = key.slice(0, at + delimiter.length)
+    }
+    if (group !== undefined) {
+      const skip = group
+      const next = partition(keys, (k) => compareKeys(k, skip) < 0 || k.startsWith(skip), index)
+      if (marker === undefined || compareKeys(group, marker) > 0) {
+        if (count >= maxKeys) {
+          page.isTruncated = true
+          break
+        }
+        page.commonPrefixes.push(group)
+        count++
+        page.nextKeyMarker = group
+        page.nextVersionIdMarker = undefined
+      }
+      index = next
+      continue
+    }
+    const versions = versionsOf(key)
+    let from = 0
+    if (key === marker) {
+      if (versionIdMarker === undefined || versionIdMarker === '') from = versions.length
+      else {
+        const at = versions.findIndex((record) => (record.versionId ?? 'null') === versionIdMarker)
+        from = at < 0 ? versions.length : at + 1
+      }
+    }
+    for (let i = from; i < versions.length; i++) {
+      if (count >= maxKeys) {
+        page.isTruncated = true
+        return page
+      }
+      const record = versions[i] as import('./store.js').ObjectRecord
+      page.versions.push({record, isLatest: i === 0})
+      count++
+      page.nextKeyMarker = key
+      page.nextVersionIdMarker = record.versionId ?? 'null'
+    }
+    index++
   }
   return page
 }

@@ -24,7 +24,7 @@ export function parsePartNumber(value: string | null): number {
 }
 
 export class MultipartUploads {
-  constructor(private readonly state: S3State) {}
+  constructor(readonly state: S3State) {}
 
   upload(bucketName: string, uploadId: string): Upload {
     const upload = isUploadId(uploadId) ? this.state.bucket(bucketName).uploads.get(uploadId) : undefined
@@ -40,6 +40,7 @@ export class MultipartUploads {
     key: string,
     attributes: ObjectAttributes,
     checksumAlgorithm?: ChecksumAlgorithm,
+    extra: Pick<UploadRecord, 'tags' | 'retention' | 'legalHold'> = {},
   ): Promise<UploadRecord> {
     const bucket = this.state.bucket(bucketName)
     validateKey(key)
@@ -52,6 +53,7 @@ export class MultipartUploads {
       headers: attributes.headers,
     }
     if (checksumAlgorithm) record.checksumAlgorithm = checksumAlgorithm
+    Object.assign(record, extra)
     await this.state.store.writeUpload(bucketName, record)
     bucket.uploads.set(record.uploadId, {record, parts: new Map()})
     return record
@@ -126,7 +128,11 @@ export class MultipartUploads {
         metadata: upload.record.metadata,
         headers: upload.record.headers,
         checksums: {},
+        partSizes: parts.map((part) => part.size),
       }
+      if (upload.record.tags) record.tags = upload.record.tags
+      if (upload.record.retention) record.retention = upload.record.retention
+      if (upload.record.legalHold) record.legalHold = upload.record.legalHold
       const algorithm = checksumAlgorithmOf(upload.record.checksumAlgorithm)
       if (algorithm && parts.every((part) => part.checksums[algorithm] !== undefined)) {
         record.checksums[algorithm] = compositeChecksum(

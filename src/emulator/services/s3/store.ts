@@ -47,6 +47,31 @@ export interface ObjectRecord {
   headers: Record<string, string>
   checksums: Checksums
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE'
+  /** Absent for the null version (unversioned and suspended buckets). */
+  versionId?: string
+  /** A delete marker: no data, no size. */
+  deleteMarker?: true
+  /** Commit order within the bucket: versions of a key are newest first by it. */
+  seq?: number
+  tags?: Tag[]
+  /** Object Lock retention of this version. */
+  retention?: {mode: 'GOVERNANCE' | 'COMPLIANCE'; until: string}
+  legalHold?: 'ON' | 'OFF'
+  /** A canned ACL other than private (only where the bucket's ownership allows ACLs). */
+  acl?: string
+  /** The part boundaries of a multipart object (GET/HEAD ?partNumber). */
+  partSizes?: number[]
+}
+
+export interface Tag {
+  Key: string
+  Value: string
+}
+
+export interface LockRule {
+  mode: 'GOVERNANCE' | 'COMPLIANCE'
+  days?: number
+  years?: number
 }
 
 export interface BucketRecord {
@@ -57,7 +82,18 @@ export interface BucketRecord {
   policy?: string
   publicAccessBlock?: Record<string, boolean>
   encryption?: unknown
-  tags?: {Key: string; Value: string}[]
+  tags?: Tag[]
+  /** Absent: never versioned. */
+  versioning?: 'Enabled' | 'Suspended'
+  mfaDelete?: 'Enabled' | 'Disabled'
+  /** Object Lock: enabled at creation (or later on a versioned bucket), with an optional default retention. */
+  objectLock?: {enabled: true; rule?: LockRule}
+  ownership?: string
+  cors?: unknown
+  lifecycle?: unknown
+  logging?: unknown
+  website?: unknown
+  acl?: string
 }
 
 export interface UploadRecord {
@@ -68,6 +104,9 @@ export interface UploadRecord {
   metadata: Record<string, string>
   headers: Record<string, string>
   checksumAlgorithm?: string
+  tags?: Tag[]
+  retention?: ObjectRecord['retention']
+  legalHold?: ObjectRecord['legalHold']
 }
 
 export interface PartRecord {
@@ -87,6 +126,9 @@ export interface LoadedBucket {
 
 /** Upload ids are shown to clients: random. Data file names only need to be unique. */
 const newId = () => randomBytes(12).toString('hex')
+/** Version ids as S3 shows them: 32 URL-safe characters. */
+export const newVersionId = () => randomBytes(24).toString('base64url')
+export const isVersionId = (value: string) => value === 'null' || /^[A-Za-z0-9_-]{32}$/.test(value)
 export const isUploadId = (value: string) => /^[0-9a-f]{24}$/.test(value)
 
 export class ObjectStore {
@@ -284,8 +326,10 @@ export class ObjectStore {
     return file
   }
 
-  metaPath(bucket: string, key: string) {
-    return join(this.objectsDir(bucket), `${createHash('sha256').update(key).digest('hex')}.json`)
+  /** The null version at `<sha256(key)>.json` (as every object of an unversioned bucket), others at `<sha256(key)>~<versionId>.json`. */
+  metaPath(bucket: string, key: string, versionId?: string) {
+    const hash = createHash('sha256').update(key).digest('hex')
+    return join(this.objectsDir(bucket), versionId === undefined ? `${hash}.json` : `${hash}~${versionId}.json`)
   }
 
   /**
@@ -293,11 +337,11 @@ export class ObjectStore {
    * before the rename, so a record never survives a crash that its data does not.
    */
   async commitObject(bucket: string, record: ObjectRecord, ready?: Promise<void>): Promise<void> {
-    await writeJsonAtomic(this.metaPath(bucket, record.key), record, {createFolder: false, ...(ready ? {ready} : {})})
+    await writeJsonAtomic(this.metaPath(bucket, record.key, record.versionId), record, {createFolder: false, ...(ready ? {ready} : {})})
   }
 
-  async removeObject(bucket: string, key: string): Promise<void> {
-    await rm(this.metaPath(bucket, key), {force: true})
+  async removeObject(bucket: string, key: string, versionId?: string): Promise<void> {
+    await rm(this.metaPath(bucket, key, versionId), {force: true})
     await syncFolder(this.objectsDir(bucket))
   }
 

@@ -6,10 +6,12 @@ import {bucketArn} from './buckets.js'
 import {checksumAlgorithmOf} from './checksums.js'
 import * as errors from './errors.js'
 import {type MultipartUploads, parsePartNumber} from './multipart.js'
-import {objectArn} from './objects.js'
+import {copySource, headerTags, lockHeaders, objectArn} from './objects.js'
+import {evaluateConditions} from './rules.js'
 import type {PartRecord} from './store.js'
 import {
   checksumHeaders,
+  conditionsOf,
   header,
   integerParameter,
   OWNER,
@@ -28,7 +30,9 @@ export async function createUpload(ctx: RequestContext, uploads: MultipartUpload
   const name = header(ctx.req.headers, 'x-amz-checksum-algorithm')
   const algorithm = checksumAlgorithmOf(name)
   if (name !== undefined && !algorithm) throw errors.invalidRequest(`Checksum algorithm provided is unsupported: ${name}`)
-  const record = await uploads.create(bucket, key, objectAttributes(ctx.req.headers), algorithm)
+  const tags = headerTags(header(ctx.req.headers, 'x-amz-tagging'))
+  const extra = {...lockHeaders(uploads.state, bucket, ctx), ...(tags && tags.length > 0 ? {tags} : {})}
+  const record = await uploads.create(bucket, key, objectAttributes(ctx.req.headers), algorithm, extra)
   sendXml(
     ctx,
     'InitiateMultipartUploadResult',
@@ -41,7 +45,8 @@ export async function uploadPart(ctx: RequestContext, uploads: MultipartUploads,
   ctx.authorize('s3:PutObject', objectArn(bucket, key))
   const query = ctx.url.searchParams
   const partNumber = parsePartNumber(query.get('partNumber'))
-  if (header(ctx.req.headers, 'x-amz-copy-source') !== undefined) throw errors.notImplementedHere('UploadPartCopy')
+  const copyFrom = header(ctx.req.headers, 'x-amz-copy-source')
+  if (copyFrom !== undefined) return uploadPartCopy(ctx, uploads, bucket, key, partNumber, copyFrom)
   const part = await uploads.uploadPart(
     bucket,
     key,
@@ -52,6 +57,49 @@ export async function uploadPart(ctx: RequestContext, uploads: MultipartUploads,
     verifyBody(ctx),
   )
   sendEmpty(ctx.res, 200, {ETag: quoted(part.etag), ...checksumHeaders(part.checksums)})
+}
+
+/** UploadPartCopy: a part made of (a range of) an existing object, conditions on the source honoured. */
+async function uploadPartCopy(
+  ctx: RequestContext,
+  uploads: MultipartUploads,
+  bucket: string,
+  key: string,
+  partNumber: number,
+  copyFrom: string,
+): Promise<void> {
+  const headers = ctx.req.headers
+  const source = copySource(copyFrom)
+  ctx.authorize(source.versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion', objectArn(source.bucket, source.key))
+  const uploadId = ctx.url.searchParams.get('uploadId') ?? ''
+  uploads.upload(bucket, uploadId)
+  const state = uploads.state
+  const {record} = state.readObject(source.bucket, source.key, {}, undefined, source.versionId)
+  if (evaluateConditions(record, conditionsOf(headers, 'x-amz-copy-source-')).notModified)
+    throw errors.preconditionFailed('x-amz-copy-source-If-None-Match')
+  let start = 0
+  let end = record.size - 1
+  const range = header(headers, 'x-amz-copy-source-range')
+  if (range !== undefined) {
+    const match = /^bytes=(\d+)-(\d+)$/.exec(range.trim())
+    if (!match || Number(match[2]) < Number(match[1]) || Number(match[2]) >= record.size)
+      throw errors.invalidArgument(
+        `Range specified is not valid for source object of size: ${record.size}`,
+        'x-amz-copy-source-range',
+        range,
+      )
+    start = Number(match[1])
+    end = Number(match[2])
+  }
+  const body = state.openBody(source.bucket, record, start, end)
+  const part = await uploads.uploadPart(bucket, key, uploadId, partNumber, body as AsyncIterable<Buffer>, [], () => undefined)
+  const sourceVersion = record.versionId ?? (state.bucket(source.bucket).versions ? 'null' : undefined)
+  sendXml(
+    ctx,
+    'CopyPartResult',
+    {ETag: quoted(part.etag), LastModified: part.lastModified},
+    sourceVersion === undefined ? {} : {headers: {'x-amz-copy-source-version-id': sourceVersion}},
+  )
 }
 
 export async function completeUpload(ctx: RequestContext, uploads: MultipartUploads, bucket: string, key: string): Promise<void> {
@@ -66,13 +114,26 @@ export async function completeUpload(ctx: RequestContext, uploads: MultipartUplo
     return {partNumber: number, etag}
   })
   const record = await uploads.complete(bucket, key, uploadId, parts)
-  sendXml(ctx, 'CompleteMultipartUploadResult', {
-    Location: `${ctx.endpoint}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
-    Bucket: bucket,
-    Key: key,
-    ETag: quoted(record.etag),
-    ...checksumElements(record.checksums),
-    ChecksumType: record.checksumType,
+  const versionHeaders = record.versionId === undefined ? {} : {headers: {'x-amz-version-id': record.versionId}}
+  sendXml(
+    ctx,
+    'CompleteMultipartUploadResult',
+    {
+      Location: `${ctx.endpoint}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+      Bucket: bucket,
+      Key: key,
+      ETag: quoted(record.etag),
+      ...checksumElements(record.checksums),
+      ChecksumType: record.checksumType,
+    },
+    versionHeaders,
+  )
+  uploads.state.notify?.(ctx, bucket, {
+    eventName: 'ObjectCreated:CompleteMultipartUpload',
+    key,
+    size: record.size,
+    etag: record.etag,
+    versionId: record.versionId,
   })
 }
 
