@@ -226,7 +226,7 @@ export class CloudFormationState {
   /** The stacks whose templates import an export. */
   importers(exportName: string): StackRecord[] {
     return [...this.stacks.values()].filter(
-      (stack) => stack.status !== 'DELETE_COMPLETE' && stack.imports?.includes(exportName) === true,
+      (stack) => stack.status !== 'DELETE_COMPLETE' && stack.status !== 'ROLLBACK_COMPLETE' && stack.imports?.includes(exportName) === true,
     )
   }
 }
