@@ -20,7 +20,7 @@ export interface Credentials {
 
 export interface Call {
   id: string
-  service: 's3' | 'iam' | 'sts'
+  service: 's3' | 'iam' | 'sts' | 'secretsmanager'
   op: string
   params?: Record<string, unknown>
   /** Fill the required input members from the model (probing unserved operations). */
