@@ -109,6 +109,16 @@ const UNSERVED: [string, string, string][] = [
 const served = restRouter<LambdaOperation>(SERVED_ROUTES)
 const unserved = restRouter(UNSERVED.map(([method, path, operation]) => ({method, path, operation})))
 
+/** The core's identity-policy check, refused in Lambda's own error code (AccessDeniedException). */
+function authorize(ctx: RequestContext, action: string, resource: string): void {
+  try {
+    ctx.authorize(action, resource)
+  } catch (error) {
+    if (error instanceof AwsError && error.code === 'AccessDenied') throw new AwsError('AccessDeniedException', error.message, 403)
+    throw error
+  }
+}
+
 const header = (ctx: RequestContext, name: string): string | undefined => {
   const value = ctx.req.headers[name]
   return Array.isArray(value) ? value[0] : value
@@ -156,13 +166,13 @@ export class LambdaHandler implements EmulatedService {
     switch (match.operation) {
       case 'CreateFunction': {
         const input = await readJsonBody(ctx, {limit: 80 * 1024 * 1024})
-        ctx.authorize('lambda:CreateFunction', resourceArn(String(input.FunctionName ?? '')))
+        authorize(ctx, 'lambda:CreateFunction', resourceArn(String(input.FunctionName ?? '')))
         sendRestJson(ctx, 201, await lambda.createFunction(input, region))
         return
       }
       case 'ListFunctions': {
         ctx.req.resume()
-        ctx.authorize('lambda:ListFunctions', '*')
+        authorize(ctx, 'lambda:ListFunctions', '*')
         const max = query.has('MaxItems') ? Number(query.get('MaxItems')) : 50
         if (!Number.isInteger(max) || max < 1 || max > 10000)
           throw validation(
@@ -189,7 +199,7 @@ export class LambdaHandler implements EmulatedService {
       case 'GetFunction': {
         ctx.req.resume()
         const record = lambda.get(labels.FunctionName, region, qualifier)
-        ctx.authorize('lambda:GetFunction', lambda.arnOf(record))
+        authorize(ctx, 'lambda:GetFunction', lambda.arnOf(record))
         sendRestJson(ctx, 200, {
           Configuration: lambda.configuration(record),
           Code: {RepositoryType: 'S3', Location: `file://${lambda.state.zipPath(record)}`},
@@ -200,27 +210,27 @@ export class LambdaHandler implements EmulatedService {
       case 'GetFunctionConfiguration': {
         ctx.req.resume()
         const record = lambda.get(labels.FunctionName, region, qualifier)
-        ctx.authorize('lambda:GetFunctionConfiguration', lambda.arnOf(record))
+        authorize(ctx, 'lambda:GetFunctionConfiguration', lambda.arnOf(record))
         sendRestJson(ctx, 200, lambda.configuration(record))
         return
       }
       case 'DeleteFunction': {
         ctx.req.resume()
         const record = lambda.get(labels.FunctionName, region, qualifier)
-        ctx.authorize('lambda:DeleteFunction', lambda.arnOf(record))
+        authorize(ctx, 'lambda:DeleteFunction', lambda.arnOf(record))
         await lambda.deleteFunction(labels.FunctionName, region, qualifier)
         sendRestJson(ctx, 204)
         return
       }
       case 'UpdateFunctionCode': {
         const input = await readJsonBody(ctx, {limit: 80 * 1024 * 1024})
-        ctx.authorize('lambda:UpdateFunctionCode', lambda.arnOf(lambda.get(labels.FunctionName, region)))
+        authorize(ctx, 'lambda:UpdateFunctionCode', lambda.arnOf(lambda.get(labels.FunctionName, region)))
         sendRestJson(ctx, 200, await lambda.updateCode(labels.FunctionName, input, region))
         return
       }
       case 'UpdateFunctionConfiguration': {
         const input = await readJsonBody(ctx)
-        ctx.authorize('lambda:UpdateFunctionConfiguration', lambda.arnOf(lambda.get(labels.FunctionName, region)))
+        authorize(ctx, 'lambda:UpdateFunctionConfiguration', lambda.arnOf(lambda.get(labels.FunctionName, region)))
         sendRestJson(ctx, 200, await lambda.updateConfiguration(labels.FunctionName, input, region))
         return
       }
@@ -231,21 +241,21 @@ export class LambdaHandler implements EmulatedService {
       case 'AddPermission': {
         const input = await readJsonBody(ctx)
         const record = lambda.get(labels.FunctionName, region, qualifier)
-        ctx.authorize('lambda:AddPermission', lambda.arnOf(record))
+        authorize(ctx, 'lambda:AddPermission', lambda.arnOf(record))
         sendRestJson(ctx, 201, {Statement: await lambda.addPermission(labels.FunctionName, input, region, qualifier)})
         return
       }
       case 'GetPolicy': {
         ctx.req.resume()
         const record = lambda.get(labels.FunctionName, region, qualifier)
-        ctx.authorize('lambda:GetPolicy', lambda.arnOf(record))
+        authorize(ctx, 'lambda:GetPolicy', lambda.arnOf(record))
         sendRestJson(ctx, 200, lambda.getPolicy(labels.FunctionName, region, qualifier))
         return
       }
       case 'RemovePermission': {
         ctx.req.resume()
         const record = lambda.get(labels.FunctionName, region, qualifier)
-        ctx.authorize('lambda:RemovePermission', lambda.arnOf(record))
+        authorize(ctx, 'lambda:RemovePermission', lambda.arnOf(record))
         await lambda.removePermission(labels.FunctionName, labels.StatementId!, region, qualifier, query.get('RevisionId') ?? undefined)
         sendRestJson(ctx, 204)
         return
@@ -270,7 +280,7 @@ export class LambdaHandler implements EmulatedService {
       case 'UntagResource': {
         const input = match.operation === 'TagResource' ? await readJsonBody(ctx) : (ctx.req.resume(), {})
         const record = lambda.get(labels.Resource, region)
-        ctx.authorize(`lambda:${match.operation}`, lambda.arnOf(record))
+        authorize(ctx, `lambda:${match.operation}`, lambda.arnOf(record))
         if (match.operation === 'ListTags') {
           sendRestJson(ctx, 200, {Tags: record.Tags})
           return
@@ -298,7 +308,7 @@ export class LambdaHandler implements EmulatedService {
       throw error
     })
     if (body.length > limit) throw tooLarge(limit)
-    ctx.authorize('lambda:InvokeFunction', lambda.arnOf(record))
+    authorize(ctx, 'lambda:InvokeFunction', lambda.arnOf(record))
     const text = body.length === 0 ? '{}' : body.toString('utf8')
     try {
       JSON.parse(text)

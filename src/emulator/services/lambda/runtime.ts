@@ -548,6 +548,8 @@ export class WorkerPool {
     const running = worker.run(requestId, {
       payload: request.payload,
       deadline,
+      // The clock may have moved since the last advance notice (a timer fired mid-advance): the worker takes it from here.
+      offsetMs: this.clock.offsetMs,
       env: request.env ?? {},
       ...(request.invokedArn ? {invokedArn: request.invokedArn} : {}),
     })

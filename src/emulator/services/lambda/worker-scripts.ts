@@ -133,6 +133,7 @@ process.on('unhandledRejection', (reason) => {
 
 async function invoke(message) {
   current = message.id
+  if (typeof message.offsetMs === 'number') offset = message.offsetMs
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value)
   const context = {
     functionName: cfg.functionName,
@@ -291,6 +292,8 @@ for raw in reader:
     if message["t"] != "invoke":
         continue
     current["id"] = message["id"]
+    if isinstance(message.get("offsetMs"), (int, float)):
+        offset = message["offsetMs"] / 1000.0
     for name, value in (message.get("env") or {}).items():
         os.environ[name] = str(value)
     try:
