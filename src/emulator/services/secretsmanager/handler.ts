@@ -87,7 +87,6 @@ function describe(secret: SecretRecord, listing: boolean): Record<string, unknow
     ...ids(secret),
     ...(secret.Description !== undefined ? {Description: secret.Description} : {}),
     ...(secret.KmsKeyId !== undefined ? {KmsKeyId: secret.KmsKeyId} : {}),
-    RotationEnabled: false,
     LastChangedDate: seconds(secret.LastChangedDate),
     ...(secret.LastAccessedDate !== undefined ? {LastAccessedDate: seconds(secret.LastAccessedDate)} : {}),
     ...(secret.DeletedDate !== undefined ? {DeletedDate: seconds(secret.DeletedDate)} : {}),
@@ -95,7 +94,6 @@ function describe(secret: SecretRecord, listing: boolean): Record<string, unknow
     Tags: secret.Tags,
     ...(listing ? {SecretVersionsToStages: stages} : {VersionIdsToStages: stages}),
     CreatedDate: seconds(secret.CreatedDate),
-    PrimaryRegion: secret.Region,
   }
 }
 
