@@ -424,7 +424,7 @@ test.serial('EventsInternal.publish puts AWS services events on the default bus,
     },
   ])
   const call = await next
-  t.is((call.payload as {id: string}).id, id)
+  t.is((call.payload as {id: string}).id, id ?? '')
   t.is((call.payload as {source: string}).source, 'aws.ec2')
 })
 

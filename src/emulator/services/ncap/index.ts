@@ -4,6 +4,7 @@
  * Only the account's admin key may call it. `ncap emulator clock` speaks it.
  */
 import {AwsError} from '../../errors.js'
+import type {EmulatorEvent} from '../../event-record.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
 import {parseJsonRequest, sendJson} from '../../protocols/json.js'
 import type {EmulatedService, RequestContext, ServiceEnvironment, ServiceFactory} from '../../types.js'
@@ -42,14 +43,22 @@ class ControlService implements EmulatedService {
         if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
           throw new AwsError('ValidationException', `Milliseconds must be a non-negative number; got ${JSON.stringify(ms)}.`)
         }
-        const result = await clock.advance(ms)
+        const seen: EmulatorEvent[] = []
+        const unsubscribe = this.env.events.subscribe((event) => seen.push(event))
+        let result: Awaited<ReturnType<typeof clock.advance>>
+        try {
+          result = await clock.advance(ms)
+        } finally {
+          unsubscribe()
+        }
         this.env.events.record({
           service: 'ncap',
           kind: 'clock.advance',
           outcome: 'ok',
           summary: `clock advanced by ${ms} ms to ${new Date(result.now).toISOString()} (${result.fired} timers fired)`,
         })
-        return {Now: new Date(result.now).toISOString(), OffsetMs: result.offsetMs, TimersFired: result.fired}
+        // What fired during the advance, so `ncap emulator clock advance` can say it.
+        return {Now: new Date(result.now).toISOString(), OffsetMs: result.offsetMs, TimersFired: result.fired, Events: seen}
       }
       default:
         throw new AwsError(
