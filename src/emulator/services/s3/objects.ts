@@ -111,7 +111,11 @@ export async function putObject(ctx: RequestContext, state: S3State, bucket: str
       ? {extra: {...extra, ...(acl !== undefined && acl !== 'private' ? {acl: String(acl)} : {})}}
       : {}),
   })
-  const out: OutgoingHttpHeaders = {ETag: quoted(record.etag), ...checksumHeaders(record.checksums)}
+  const out: OutgoingHttpHeaders = {
+    ETag: quoted(record.etag),
+    'x-amz-server-side-encryption': 'AES256',
+    ...checksumHeaders(record.checksums),
+  }
   if (record.versionId !== undefined) out['x-amz-version-id'] = record.versionId
   sendEmpty(ctx.res, 200, out)
   state.notify?.(ctx, bucket, {eventName: 'ObjectCreated:Put', key, size: record.size, etag: record.etag, versionId: record.versionId})

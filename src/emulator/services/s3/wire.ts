@@ -147,6 +147,8 @@ export function objectHeaders(record: ObjectRecord, query: URLSearchParams, with
     ETag: quoted(record.etag),
     'Last-Modified': new Date(record.lastModified).toUTCString(),
     'Accept-Ranges': 'bytes',
+    // Every object is encrypted at rest with SSE-S3 by default, as on AWS since 2023.
+    'x-amz-server-side-encryption': 'AES256',
   }
   for (const [name, value] of Object.entries(record.headers)) out[name] = value
   for (const [name, value] of Object.entries(record.metadata)) out[`x-amz-meta-${name}`] = value
