@@ -64,6 +64,8 @@ def resolve(value):
         return lookup(match.group(1), match.group(2)) if match else value
     if isinstance(value, list):
         return [resolve(item) for item in value]
+    if isinstance(value, dict) and set(value) == {"$blob"}:
+        return base64.b64decode(value["$blob"])
     if isinstance(value, dict):
         return {name: resolve(item) for name, item in value.items()}
     return value

@@ -127,9 +127,6 @@ export class LambdaService {
       State: state,
       ...(state === 'Pending' ? {StateReason: 'The function is being created.', StateReasonCode: 'Creating'} : {}),
       LastUpdateStatus: update,
-      ...(update === 'InProgress'
-        ? {LastUpdateStatusReason: 'The function is being created.', LastUpdateStatusReasonCode: 'Creating'}
-        : {}),
       PackageType: 'Zip',
       Architectures: record.Architectures,
       EphemeralStorage: {Size: record.EphemeralStorage},
