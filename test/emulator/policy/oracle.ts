@@ -10,10 +10,15 @@ export async function oracleDecision(
   action: string,
   resource: string,
   context: Record<string, string | string[]>,
+  /** The principal's permissions boundary, when it has one. */
+  boundaries?: PolicyDocument[],
 ): Promise<AuthorizationDecision> {
   const result = await runSimulation(
     {
       identityPolicies: policies.map((policy, index) => ({name: `p${index}`, policy: policy as unknown as Record<string, unknown>})),
+      ...(boundaries
+        ? {permissionBoundaryPolicies: boundaries.map((policy, index) => ({name: `b${index}`, policy: policy as unknown as object}))}
+        : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {
