@@ -56,8 +56,10 @@ export interface Drive {
 }
 
 /** Runs the calls in order through boto3 against a new emulator; the server stays up for the caller to close. */
-export async function drive(calls: readonly Call[]): Promise<Drive> {
+export async function drive(calls: readonly Call[], options: {prepare?: (stateDir: string) => Promise<void>} = {}): Promise<Drive> {
   const work = await mkdtemp(join(tmpdir(), 'ncap-conformance-'))
+  // What the state folder must hold before the emulator starts (EC2: a registered image folder).
+  await options.prepare?.(join(work, 'state'))
   const server = await startServer({stateDir: join(work, 'state'), port: 0})
   const started = Date.now()
   const child = spawn('python3', [script], {

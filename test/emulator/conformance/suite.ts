@@ -35,6 +35,8 @@ export interface Suite {
   alive: Step
   /** Error codes that count as a clear refusal of an unserved operation. */
   refusals: readonly string[]
+  /** Prepares the state folder before the emulator starts (EC2 registers an image folder here). */
+  prepare?: (stateDir: string) => Promise<void>
   /** Test titles expected to fail until a bug outside this helper's files is fixed, with the bug. */
   knownBugs?: Record<string, string>
 }
@@ -60,7 +62,7 @@ export function conformanceSuite(test: TestFn, suite: Suite): void {
   test.before(async () => {
     const setUp = suite.probeSetUp
     const probing = probes.flatMap((probe) => (setUp ? [{...setUp, id: `set-up:${probe.op}`}, probe] : [probe]))
-    run = await drive([...suite.steps, ...probing, alive])
+    run = await drive([...suite.steps, ...probing, alive], {prepare: suite.prepare})
   })
   test.after.always(async () => {
     await run?.server.close()
