@@ -1258,7 +1258,9 @@ export class Engine {
     if (record) record.physicalId = child.stackId
     await this.settle(child.stackId)
     if (child.status !== 'CREATE_COMPLETE') {
-      throw new Error(`Embedded stack ${child.stackId} was not successfully created: ${child.statusReason ?? child.status}`)
+      const why = [...child.events].reverse().find((e) => e.LogicalResourceId === child.stackName && /ROLLBACK_IN_PROGRESS|CREATE_FAILED/.test(e.ResourceStatus))
+      const reason = (why?.ResourceStatusReason ?? child.status).replace(/Rollback requested by user\.$/, '')
+      throw new Error(`Embedded stack ${child.stackId} was not successfully created: ${reason}`)
     }
     return {stackId: child.stackId, outputs: outputMap(child)}
   }
