@@ -74,7 +74,7 @@ export interface InitResult {
 }
 
 /** The folder holding templates/ and simevents/ (the package root), from src/ or dist/src/. */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {
     if (existsSync(join(dir, 'templates', CONFIG_FILE_NAME)) && existsSync(join(dir, 'simevents'))) return dir

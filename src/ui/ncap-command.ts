@@ -32,6 +32,17 @@ export abstract class NcapCommand extends Command {
       process.stderr.write(`Error: ${error.message}${hint}\n`)
       this.exit(error.exitCode)
     }
+    // An AWS service's refusal (the SDK's ServiceException): its name and message, not a stack trace.
+    const service = error as Error & {$metadata?: {httpStatusCode?: number}; $fault?: string}
+    if (service.$metadata && service.name) {
+      const message = `${service.name}: ${service.message}`
+      if (this.jsonEnabled()) {
+        this.logJson({error: {code: service.name, message: service.message, status: service.$metadata.httpStatusCode}})
+        this.exit(1)
+      }
+      process.stderr.write(`Error: the target refused a call: ${message}\n`)
+      this.exit(1)
+    }
     return super.catch(error)
   }
 }
@@ -46,6 +57,22 @@ export const targetFlags = {
   'endpoint-url': Flags.string({description: 'any AWS-compatible endpoint (overrides --target)', helpGroup: 'TARGET'}),
   profile: Flags.string({description: 'AWS profile (target aws)', helpGroup: 'TARGET'}),
   region: Flags.string({description: "AWS region (default: the config's REGION)", helpGroup: 'TARGET'}),
+}
+
+/**
+ * The target flags of commands that act on a deployed pipeline: with no --target
+ * the saved choice of the last deploy applies (ncap-deploy.json), else local.
+ */
+export const pipelineTargetFlags = {
+  target: Flags.string({
+    description: 'where the pipeline runs: the embedded emulator, a LocalStack container or AWS (default: as last deployed, else local)',
+    options: ['local', 'localstack', 'aws'],
+    helpGroup: 'TARGET',
+  }),
+  'endpoint-url': targetFlags['endpoint-url'],
+  profile: targetFlags.profile,
+  region: targetFlags.region,
+  'state-dir': Flags.string({description: "the local emulator's state folder (target local)", helpGroup: 'TARGET'}),
 }
 
 /** The emulator's state folder, as every `ncap emulator` command takes it. */
