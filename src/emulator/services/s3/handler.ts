@@ -133,7 +133,7 @@ export class S3Service implements EmulatedService {
       await this.route(ctx)
     } catch (error) {
       const failure = asAwsError(error)
-      if (failure.status >= 500) console.error('[s3]', error)
+      if (failure.status >= 500 && failure.code !== 'NotImplemented') console.error('[s3]', error)
       const extra = errors.errorHeaders.get(failure)
       if (extra && !ctx.res.headersSent) for (const [name, value] of Object.entries(extra)) ctx.res.setHeader(name, value)
       // Drain what the client is still sending so the error reaches it instead of a reset.
