@@ -47,7 +47,7 @@ test('CreateFunction answers the configuration AWS does; the function-active-v2 
   t.regex(made.LastModified ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/)
   t.is(made.LoggingConfig?.LogGroup, '/aws/lambda/make-one')
   const waited = await lambda.waitUntilFunctionActiveV2({client: emu.lambda, maxWaitTime: 10}, {FunctionName: 'make-one'})
-  t.is(waited.state, 'SUCCESS')
+  t.is(String(waited.state), 'SUCCESS')
   const got = await emu.lambda.send(new lambda.GetFunctionCommand({FunctionName: 'make-one'}))
   t.is(got.Configuration?.State, 'Active')
   t.is(got.Configuration?.LastUpdateStatus, 'Successful')
@@ -158,7 +158,7 @@ test('UpdateFunctionCode and UpdateFunctionConfiguration change what answers; fu
     }),
   )
   t.is(updated.LastUpdateStatus, 'InProgress')
-  t.is((await lambda.waitUntilFunctionUpdatedV2({client: emu.lambda, maxWaitTime: 10}, {FunctionName: 'updated'})).state, 'SUCCESS')
+  t.is(String((await lambda.waitUntilFunctionUpdatedV2({client: emu.lambda, maxWaitTime: 10}, {FunctionName: 'updated'})).state), 'SUCCESS')
   t.is(decode((await emu.lambda.send(new lambda.InvokeCommand({FunctionName: 'updated'}))).Payload), 'v2')
   const configured = await emu.lambda.send(
     new lambda.UpdateFunctionConfigurationCommand({FunctionName: 'updated', Environment: {Variables: {COLOR: 'blue'}}, Timeout: 7}),

@@ -186,6 +186,8 @@ export class Worker {
     private readonly spec: FunctionSpec,
     private readonly clock: RuntimeClock,
     private readonly onLogText: (text: string) => void,
+    /** Variables of the invocation that made this worker (the role's credentials), in its environment from the start. */
+    readonly startEnv: Record<string, string> = {},
   ) {
     const {node, python, nodeModules} = workerScripts()
     this.logStream = logStreamName(spec.functionVersion, clock.now())
@@ -217,6 +219,7 @@ export class Worker {
       LAMBDA_TASK_ROOT: spec.codeDir,
       LAMBDA_RUNTIME_DIR: dirname(node),
       _HANDLER: spec.handler,
+      ...startEnv,
       NCAP_WORKER: JSON.stringify(config),
     }
     if (spec.environment.AWS_REGION) environment.AWS_DEFAULT_REGION ??= spec.environment.AWS_REGION
@@ -427,11 +430,16 @@ export class WorkerPool {
     )
   }
 
-  private spawnWorker(): Worker {
+  private spawnWorker(env: Record<string, string>): Worker {
     const holder: {worker?: Worker} = {}
-    const worker = new Worker(this.spec, this.clock, (text) => {
-      if (holder.worker) this.emit(holder.worker, text)
-    })
+    const worker = new Worker(
+      this.spec,
+      this.clock,
+      (text) => {
+        if (holder.worker) this.emit(holder.worker, text)
+      },
+      env,
+    )
     holder.worker = worker
     this.all.add(worker)
     worker.onDeath(() => {
@@ -445,14 +453,21 @@ export class WorkerPool {
     return worker
   }
 
-  private async acquire(): Promise<Worker> {
+  private async acquire(env: Record<string, string>): Promise<Worker> {
+    const stamp = JSON.stringify(env)
     for (;;) {
       const idle = this.idle.pop()
       if (idle && !idle.dead) {
         if (idle.idleTimer) clearTimeout(idle.idleTimer)
+        // Code that made its clients at init holds the credentials it started with: renewed ones need a new worker.
+        if (JSON.stringify(idle.startEnv) !== stamp) {
+          this.all.delete(idle)
+          idle.close()
+          continue
+        }
         return idle
       }
-      if (this.all.size < this.maxWorkers) return this.spawnWorker()
+      if (this.all.size < this.maxWorkers) return this.spawnWorker(env)
       const handed = await new Promise<Worker | undefined>((resolve) => this.waiting.push(resolve))
       if (handed && !handed.dead) return handed
       if (this.closed) throw new Error(`the worker pool of ${this.spec.functionName} was retired`)
@@ -484,7 +499,7 @@ export class WorkerPool {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     if (this.closed) throw new Error(`the worker pool of ${this.spec.functionName} is closed`)
     const requestId = request.requestId ?? randomUUID()
-    const worker = await this.acquire()
+    const worker = await this.acquire(request.env ?? {})
     const logs: string[] = []
     this.collecting.set(worker, logs)
     const cold = worker.coldPending
