@@ -46,10 +46,7 @@ async function spawnEmulator(stateDir: string): Promise<{child: ChildProcess; en
 /** Host processes whose command line carries the marker (pgrep lists them; nothing is killed here). */
 function processesWith(marker: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', marker], {encoding: 'utf8'})
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
+    return execFileSync('pgrep', ['-f', marker], {encoding: 'utf8'}).split('\n').filter(Boolean).map(Number)
   } catch {
     return []
   }
@@ -71,14 +68,21 @@ test('SIGKILL with three running instances: none of their processes is left, and
   await waitUntilInstanceRunning(waiter, {InstanceIds: [...ids, stoppedId]})
   await ec2.send(new StopInstancesCommand({InstanceIds: [stoppedId]}))
   await waitUntilInstanceStopped(waiter, {InstanceIds: [stoppedId]})
-  await until('the user data processes', async () => processesWith(`sleep ${marker}`), (pids) => pids.length === 3)
+  await until(
+    'the user data processes',
+    async () => processesWith(`sleep ${marker}`),
+    (pids) => pids.length === 3,
+  )
 
   const exited = new Promise((resolve) => first.child.once('exit', resolve))
   first.child.kill('SIGKILL')
   await exited
-  const left = await until('the instances processes to end', async () => processesWith(`sleep ${marker}`), (pids) => pids.length === 0, 10_000).catch(
-    () => processesWith(`sleep ${marker}`),
-  )
+  const left = await until(
+    'the instances processes to end',
+    async () => processesWith(`sleep ${marker}`),
+    (pids) => pids.length === 0,
+    10_000,
+  ).catch(() => processesWith(`sleep ${marker}`))
   t.deepEqual(left, [], 'no process of an instance outlives the emulator')
 
   const second = await startServer({stateDir, port: 0, log: () => {}})
@@ -98,7 +102,10 @@ test('SIGKILL with three running instances: none of their processes is left, and
   const events = await until(
     'the reconciliation events on disk',
     () => readEvents(stateDir),
-    (list) => ids.every((id) => list.some((e) => e.kind === 'ec2.state-change' && e.correlation?.instanceId === id && e.detail?.state === 'terminated')),
+    (list) =>
+      ids.every((id) =>
+        list.some((e) => e.kind === 'ec2.state-change' && e.correlation?.instanceId === id && e.detail?.state === 'terminated'),
+      ),
   )
   for (const id of ids)
     t.true(events.some((e) => e.kind === 'ec2.state-change' && e.correlation?.instanceId === id && e.detail?.state === 'shutting-down'))
