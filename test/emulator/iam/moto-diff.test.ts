@@ -146,6 +146,34 @@ function sequence(endpoint: string): [string, () => Promise<unknown>][] {
       () =>
         s.send(new sts.AssumeRoleCommand({RoleArn: 'arn:aws:iam::000000000000:role/reader', RoleSessionName: 'job', DurationSeconds: 900})),
     ],
+    [
+      'CreateUser tagged and bounded',
+      () =>
+        c.send(
+          new iam.CreateUserCommand({
+            UserName: 'carol',
+            PermissionsBoundary: 'arn:aws:iam::000000000000:policy/managed',
+            Tags: [{Key: 'team', Value: 'lab'}],
+          }),
+        ),
+    ],
+    ['GetUser tagged', () => c.send(new iam.GetUserCommand({UserName: 'carol'}))],
+    ['TagUser', () => c.send(new iam.TagUserCommand({UserName: 'carol', Tags: [{Key: 'cost', Value: '7'}]}))],
+    ['ListUserTags', () => c.send(new iam.ListUserTagsCommand({UserName: 'carol'}))],
+    ['UntagUser', () => c.send(new iam.UntagUserCommand({UserName: 'carol', TagKeys: ['team']}))],
+    ['ListUserTags after untag', () => c.send(new iam.ListUserTagsCommand({UserName: 'carol'}))],
+    ['TagUser missing', () => c.send(new iam.TagUserCommand({UserName: 'nobody', Tags: [{Key: 'a', Value: 'b'}]}))],
+    ['TagRole', () => c.send(new iam.TagRoleCommand({RoleName: 'reader', Tags: [{Key: 'tier', Value: 'gold'}]}))],
+    ['ListRoleTags', () => c.send(new iam.ListRoleTagsCommand({RoleName: 'reader'}))],
+    [
+      'PutRolePermissionsBoundary',
+      () =>
+        c.send(
+          new iam.PutRolePermissionsBoundaryCommand({RoleName: 'reader', PermissionsBoundary: 'arn:aws:iam::000000000000:policy/managed'}),
+        ),
+    ],
+    ['DeleteRolePermissionsBoundary', () => c.send(new iam.DeleteRolePermissionsBoundaryCommand({RoleName: 'reader'}))],
+    ['DeleteUserPermissionsBoundary', () => c.send(new iam.DeleteUserPermissionsBoundaryCommand({UserName: 'carol'}))],
     ['DeleteRole', () => c.send(new iam.DeleteRoleCommand({RoleName: 'worker'}))],
     ['GetRole deleted', () => c.send(new iam.GetRoleCommand({RoleName: 'worker'}))],
   ]
@@ -153,6 +181,9 @@ function sequence(endpoint: string): [string, () => Promise<unknown>][] {
 
 /** Steps where moto answers differently from AWS; the emulator follows AWS. */
 const MOTO_DIFFERS_FROM_AWS: Record<string, string> = {
+  'CreateUser tagged and bounded': "moto drops a user's PermissionsBoundary; AWS stores it and returns it",
+  'GetUser tagged': 'follows from the step above',
+  DeleteUserPermissionsBoundary: 'moto fails with an internal error (500); AWS removes the boundary',
   'ListUsers page': 'moto ignores MaxItems; AWS returns one user, IsTruncated and a Marker',
   'DeletePolicy attached': 'moto deletes an attached policy; AWS refuses with DeleteConflict (409)',
   DetachUserPolicy: 'follows from the step above: the policy is gone in moto',
@@ -164,7 +195,11 @@ const MOTO_DIFFERS_FROM_AWS: Record<string, string> = {
 }
 
 /** What AWS answers at those steps, checked on the emulator instead. */
+const BOUNDARY = {PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: 'arn:aws:iam::000000000000:policy/managed'}
 const AWS_ANSWERS: Record<string, object> = {
+  'CreateUser tagged and bounded': {ok: {User: {PermissionsBoundary: BOUNDARY, Tags: [{Key: 'team', Value: 'lab'}]}}},
+  'GetUser tagged': {ok: {User: {PermissionsBoundary: BOUNDARY}}},
+  DeleteUserPermissionsBoundary: {ok: {}},
   'ListUsers page': {ok: {IsTruncated: true, Marker: '<marker>'}},
   'DeletePolicy attached': {error: 'DeleteConflictException', status: 409},
   'DeleteUser with things': {error: 'DeleteConflictException', status: 409},
