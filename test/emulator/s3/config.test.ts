@@ -156,7 +156,7 @@ test('locations for every region; location constraint errors with AWS codes', as
     })
     const name = `loc-${region}`
     await client.send(new CreateBucketCommand({Bucket: name, CreateBucketConfiguration: {LocationConstraint: region as 'eu-west-1'}}))
-    t.is((await fx.s3.send(new GetBucketLocationCommand({Bucket: name}))).LocationConstraint, region)
+    t.is(String((await fx.s3.send(new GetBucketLocationCommand({Bucket: name}))).LocationConstraint), region)
   }
   t.is((await fx.s3.send(new GetBucketLocationCommand({Bucket: 'conf'}))).LocationConstraint, undefined)
   const invalid = await failure(
