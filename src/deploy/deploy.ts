@@ -18,6 +18,7 @@ import type {Step, StepOutput} from '../ui/steps.js'
 import {runSteps} from '../ui/steps.js'
 import {assetsBucketName, objectUrl, prepareAssets, type StackAssets, TEMPLATE_BODY_LIMIT, withNestedUrls} from './assets.js'
 import {localPreparation} from './local.js'
+import {pipelineTarget, targetLabel} from './pipeline-target.js'
 import {type DeploySettings, mergeSettings, readSettings, type SettingsFlags, saveSettings} from './settings.js'
 import {
   type ChangeRow,
@@ -89,8 +90,6 @@ interface Context {
 
 /** Poll fast against an emulator, gently against AWS. */
 const pollMsFor = (target: Target) => (target.kind === 'aws' ? 2000 : 100)
-
-const targetLabel = (s: DeploySettings) => (s.endpointUrl ? `endpoint ${s.endpointUrl}` : s.target)
 
 /** Loads and compiles the pipeline: config errors exit 2 before anything touches a target. */
 async function buildStep(ctx: Context, dir: string): Promise<void> {
@@ -198,6 +197,15 @@ function capabilitiesOf(compiled: CompiledStack): string[] {
 }
 
 export async function deployPipeline(request: DeployRequest): Promise<DeployResult> {
+  // Refused before anything is built or touched: there will be no way to confirm.
+  if (request.execute && !request.yes && !request.confirm) {
+    throw new UsageError(
+      'ncap deploy asks before changing a stack, and there is no terminal to ask on: pass --yes (or --no-execute to only see the change set)',
+      {
+        suggestions: ['ncap deploy --yes', 'ncap deploy --no-execute'],
+      },
+    )
+  }
   const ctx: Context = {uploaded: [], unchanged: [], images: []}
   const steps: Step<Context>[] = [
     {title: 'Build and validate the stack', run: (c) => buildStep(c, request.dir)},
@@ -355,20 +363,7 @@ export interface DestroyResult {
 
 /** Deletes the pipeline's stack (its folder resource empties the bucket first) and follows the events to the end. */
 export async function destroyPipeline(request: DestroyRequest): Promise<DestroyResult> {
-  const {loadPipeline, resolveConfigPath} = await import('../config/index.js')
-  const configPath = resolveConfigPath(request.dir)
-  const {pipeline} = await loadPipeline(configPath)
-  const {dirname} = await import('node:path')
-  const configDir = dirname(configPath)
-  const settings = mergeSettings(await readSettings(configDir), request.flags)
-  const stackName = settings.stackName ?? pipeline.name
-  const target = await resolveTarget({
-    target: settings.target,
-    endpointUrl: settings.endpointUrl,
-    profile: settings.profile,
-    region: settings.region ?? pipeline.region,
-    stateDir: settings.stateDir,
-  })
+  const {settings, stackName, target} = await pipelineTarget(request.dir, request.flags)
   const {CloudFormationClient} = await import('@aws-sdk/client-cloudformation')
   const cfn = createClient(CloudFormationClient, target)
   const stack = await describeStack(cfn, stackName)

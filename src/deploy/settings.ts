@@ -6,7 +6,7 @@
  */
 import {join} from 'node:path'
 import {UsageError} from '../errors.js'
-import {readJsonIfExists, writeJsonAtomic} from '../store/atomic.js'
+import {readJsonIfExists, writeFileAtomic} from '../store/atomic.js'
 
 export const SETTINGS_FILE = 'ncap-deploy.json'
 
@@ -72,5 +72,5 @@ export function mergeSettings(saved: DeploySettings | undefined, flags: Settings
 }
 
 export async function saveSettings(configDir: string, settings: DeploySettings): Promise<void> {
-  await writeJsonAtomic(settingsPath(configDir), settings)
+  await writeFileAtomic(settingsPath(configDir), `${JSON.stringify(settings, null, 2)}\n`)
 }
