@@ -178,7 +178,17 @@ test('delete with a recovery window: refused while scheduled, listed only on req
 test.serial('the recovery window runs on the emulator clock: past it the secret is gone and the name is free', async (t) => {
   await client.send(new sm.CreateSecretCommand({Name: 'windowed', SecretString: 's'}))
   await client.send(new sm.DeleteSecretCommand({SecretId: 'windowed', RecoveryWindowInDays: 7}))
-  server.clock.advance(8 * 86_400_000)
+  const purged: string[] = []
+  const stop = server.events.subscribe((event) => {
+    if (event.kind === 'secretsmanager.purge') purged.push(event.resource ?? '')
+  })
+  const advanced = await server.clock.advance(8 * 86_400_000)
+  stop()
+  t.true(advanced.fired >= 1, 'the recovery window ends on a clock timer')
+  t.true(
+    purged.some((arn) => arn.includes(':secret:windowed-')),
+    'the deletion is in the event record as it happens',
+  )
   await rejects(t, client.send(new sm.DescribeSecretCommand({SecretId: 'windowed'})), 'ResourceNotFoundException')
   await client.send(new sm.CreateSecretCommand({Name: 'windowed', SecretString: 'fresh'}))
   t.is((await client.send(new sm.GetSecretValueCommand({SecretId: 'windowed'}))).SecretString, 'fresh')

@@ -5,6 +5,8 @@
  * one AWS account), calls the state and answers with dates as epoch seconds.
  * Rotation (it runs a Lambda) and multi-region replication are refused by name.
  */
+
+import type {ClockTimer} from '../../clock.js'
 import {AwsError} from '../../errors.js'
 import {asList, type PolicyDocument, type PolicyStatement, parsePolicyDocument, statementsOf} from '../../policy/document.js'
 import {evaluatePolicies, requestValues} from '../../policy/evaluate.js'
@@ -285,6 +287,7 @@ const OPERATIONS: Record<string, Operation> = {
       RecoveryWindowInDays: int(call.input, 'RecoveryWindowInDays'),
       ForceDeleteWithoutRecovery: force,
     })
+    service.schedulePurge(secret)
     service.record(
       'secretsmanager.delete',
       force ? `deleted secret ${secret.Name} without recovery` : `scheduled secret ${secret.Name} for deletion`,
@@ -298,6 +301,7 @@ const OPERATIONS: Record<string, Operation> = {
     await service.authorize(call, 'RestoreSecret', arnFor(call, secretId))
     const secret = call.state.secret(call.region, secretId)
     call.state.restore(secret)
+    service.schedulePurge(secret)
     service.record('secretsmanager.restore', `restored secret ${secret.Name}`, secret.ARN)
     return done(ids(secret))
   },
@@ -372,11 +376,38 @@ const unserved = (what: string) =>
 
 export class SecretsManagerService implements EmulatedService {
   readonly signingName = 'secretsmanager'
+  /** One clock timer per secret scheduled for deletion, by ARN: it deletes the secret when its recovery window ends. */
+  private readonly purges = new Map<string, ClockTimer>()
 
   constructor(
     readonly state: SecretsState,
     private readonly env: ServiceEnvironment,
-  ) {}
+  ) {
+    for (const secrets of Object.values(state.data.regions)) for (const secret of Object.values(secrets)) this.schedulePurge(secret)
+  }
+
+  /** Arms (or disarms, once restored or gone) the timer that ends a secret's recovery window. */
+  schedulePurge(secret: SecretRecord): void {
+    this.purges.get(secret.ARN)?.cancel()
+    this.purges.delete(secret.ARN)
+    if (secret.DeletionDate === undefined || this.state.find(secret.Region, secret.ARN) !== secret) return
+    this.purges.set(
+      secret.ARN,
+      this.env.clock.at(secret.DeletionDate, () => this.purgeDue()),
+    )
+  }
+
+  /** Deletes every secret whose recovery window has ended, records it, and saves; true when any went. */
+  private async purgeDue(): Promise<boolean> {
+    const purged = this.state.purgeDue()
+    for (const secret of purged) {
+      this.purges.get(secret.ARN)?.cancel()
+      this.purges.delete(secret.ARN)
+      this.record('secretsmanager.purge', `secret ${secret.Name} deleted at the end of its recovery window`, secret.ARN)
+    }
+    if (purged.length > 0) await this.state.save()
+    return purged.length > 0
+  }
 
   async handle(ctx: RequestContext): Promise<void> {
     try {
@@ -384,11 +415,10 @@ export class SecretsManagerService implements EmulatedService {
       if (targetPrefix !== 'secretsmanager' || !Object.hasOwn(OPERATIONS, operation))
         throw unserved(`the operation ${operation || '(none)'}`)
       const call: Call = {ctx, input, state: this.state, region: ctx.region}
-      const purged = this.state.purgeDue()
-      for (const secret of purged)
-        this.record('secretsmanager.purge', `secret ${secret.Name} deleted at the end of its recovery window`, secret.ARN)
+      // A window may have ended between a timer's firing and this request: the clock decides, not the timer.
+      await this.purgeDue()
       const {output, changed} = await OPERATIONS[operation]!(call, this)
-      if (changed || purged.length > 0) await this.state.save()
+      if (changed) await this.state.save()
       sendJson(ctx, output)
     } catch (error) {
       sendError(ctx, 'json', asAwsError(error))
@@ -443,6 +473,8 @@ export class SecretsManagerService implements EmulatedService {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.purges.values()) timer.cancel()
+    this.purges.clear()
     await this.state.flush()
   }
 }
