@@ -380,6 +380,34 @@ test('IAM decides: a user allowed only one secret is refused the others with Acc
   t.is((await reader.send(new sm.GetSecretValueCommand({SecretId: shared.ARN}))).SecretString, 'shared')
 })
 
+test("condition keys: a policy on secretsmanager:ResourceTag/team allows only the team's secrets", async (t) => {
+  const admin = new iam.IAMClient(config(server.endpoint))
+  await client.send(new sm.CreateSecretCommand({Name: 'abac/lab', SecretString: 'lab', Tags: [{Key: 'team', Value: 'lab'}]}))
+  await client.send(new sm.CreateSecretCommand({Name: 'abac/ops', SecretString: 'ops', Tags: [{Key: 'team', Value: 'ops'}]}))
+  await admin.send(new iam.CreateUserCommand({UserName: 'abac'}))
+  await admin.send(
+    new iam.PutUserPolicyCommand({
+      UserName: 'abac',
+      PolicyName: 'team',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: '*',
+            Condition: {StringEquals: {'secretsmanager:ResourceTag/team': 'lab'}},
+          },
+        ],
+      }),
+    }),
+  )
+  const key = (await admin.send(new iam.CreateAccessKeyCommand({UserName: 'abac'}))).AccessKey!
+  const user = new sm.SecretsManagerClient(config(server.endpoint, {accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey!}))
+  t.is((await user.send(new sm.GetSecretValueCommand({SecretId: 'abac/lab'}))).SecretString, 'lab')
+  await rejects(t, user.send(new sm.GetSecretValueCommand({SecretId: 'abac/ops'})), 'AccessDeniedException')
+})
+
 test('unserved operations are refused by name', async (t) => {
   await client.send(new sm.CreateSecretCommand({Name: 'norotate', SecretString: 'x'}))
   await rejects(

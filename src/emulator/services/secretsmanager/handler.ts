@@ -12,7 +12,7 @@ import {asList, type PolicyDocument, type PolicyStatement, parsePolicyDocument, 
 import {evaluatePolicies, requestValues} from '../../policy/evaluate.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
 import {parseJsonRequest, sendJson} from '../../protocols/json.js'
-import type {EmulatedService, Principal, RequestContext, ServiceEnvironment} from '../../types.js'
+import type {ConditionContext, EmulatedService, Principal, RequestContext, ServiceEnvironment} from '../../types.js'
 import {invalidParameter, validation} from './errors.js'
 import {type PasswordOptions, randomPassword} from './password.js'
 import {type Filter, pageOf, policyProblem, type SecretRecord, SecretsState, type Tag, type VersionRecord} from './state.js'
@@ -140,6 +140,30 @@ function resourcePolicyFor(policy: string, principal: Principal): PolicyDocument
     statements.push({...rest, Resource: rest.Resource ?? rest.NotResource ?? '*'})
   }
   return statements.length > 0 ? {Version: document.Version, Statement: statements} : undefined
+}
+
+/**
+ * The condition keys Secrets Manager puts in the request context: the request's
+ * own members (secretsmanager:SecretId, VersionId, VersionStage, Name,
+ * Description, KmsKeyId), the secret's tags (secretsmanager:ResourceTag/<key>
+ * and aws:ResourceTag/<key>) and the tags a request adds or removes
+ * (aws:RequestTag/<key>, aws:TagKeys).
+ */
+function conditionContext(input: Input, secret: SecretRecord | undefined): ConditionContext {
+  const context: ConditionContext = {}
+  for (const member of ['SecretId', 'VersionId', 'VersionStage', 'Name', 'Description', 'KmsKeyId']) {
+    const value = input[member]
+    if (typeof value === 'string') context[`secretsmanager:${member}`] = value
+  }
+  for (const tag of secret?.Tags ?? []) {
+    context[`secretsmanager:ResourceTag/${tag.Key}`] = tag.Value
+    context[`aws:ResourceTag/${tag.Key}`] = tag.Value
+  }
+  const requestTags = Array.isArray(input.Tags) ? (input.Tags as Partial<Tag>[]) : []
+  for (const tag of requestTags) if (typeof tag?.Key === 'string') context[`aws:RequestTag/${tag.Key}`] = String(tag.Value ?? '')
+  const keys = Array.isArray(input.TagKeys) ? (input.TagKeys as unknown[]).map(String) : requestTags.map((tag) => String(tag?.Key ?? ''))
+  if (keys.length > 0) context['aws:TagKeys'] = keys
+  return context
 }
 
 type Operation = (call: Call, service: SecretsManagerService) => Promise<Result> | Result
@@ -438,10 +462,12 @@ export class SecretsManagerService implements EmulatedService {
     const {ctx} = call
     if (ctx.principal.kind === 'root') return
     const full = `secretsmanager:${action}`
-    const policy = resource === '*' ? undefined : call.state.find(call.region, resource)?.ResourcePolicy
+    const secret = resource === '*' ? undefined : call.state.find(call.region, resource)
+    const context = conditionContext(call.input, secret)
+    const policy = secret?.ResourcePolicy
     const document = policy === undefined ? undefined : resourcePolicyFor(policy, ctx.principal)
     if (document) {
-      const values = requestValues(ctx.principal, {}, new Date(this.env.clock.now()))
+      const values = requestValues(ctx.principal, context, new Date(this.env.clock.now()))
       const fromResource = evaluatePolicies([document], {action: full, resource, values})
       if (fromResource === 'explicitDeny') {
         this.env.events.record({
@@ -460,11 +486,11 @@ export class SecretsManagerService implements EmulatedService {
       }
       if (fromResource === 'allow') {
         const identity = await this.env.identity()
-        if (identity.authorize({principal: ctx.principal, action: full, resource}) !== 'explicitDeny') return
+        if (identity.authorize({principal: ctx.principal, action: full, resource, context}) !== 'explicitDeny') return
       }
     }
     try {
-      ctx.authorize(full, resource)
+      ctx.authorize(full, resource, context)
     } catch (error) {
       // Secrets Manager names the refusal AccessDeniedException (HTTP 400), as JSON services do.
       if (error instanceof AwsError && error.code === 'AccessDenied') throw new AwsError('AccessDeniedException', error.message, 400)
