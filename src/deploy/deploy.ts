@@ -225,6 +225,11 @@ export async function deployPipeline(request: DeployRequest): Promise<DeployResu
         })
         const {CloudFormationClient} = await import('@aws-sdk/client-cloudformation')
         c.cfn = createClient(CloudFormationClient, c.target)
+        if (c.target.kind === 'localstack') {
+          request.note(
+            "warning: LocalStack's free image does not run EC2 instances: the stack deploys there, but jobs will not run (use --target local)",
+          )
+        }
       },
     },
     {

@@ -92,16 +92,18 @@ test('localstack with a token but nothing on 4566 says what is missing', async (
   t.true(error instanceof NcapError)
   const code = (error as NcapError).code
   if (existsSync('/var/run/docker.sock')) {
-    t.true(['DockerNotRunning', 'LocalStackNotRunning'].includes(code))
+    t.true(['DockerNotRunning', 'LocalStackImageMissing', 'LocalStackNotHealthy'].includes(code))
   } else {
     t.is(code, 'DockerNotRunning')
     t.regex(error?.message ?? '', /Docker is not running/)
   }
+  // A DOCKER_HOST where no daemon answers is named in the refusal.
   const withDockerHost = await t.throwsAsync(
-    resolveTarget({target: 'localstack'}, {LOCALSTACK_AUTH_TOKEN: 'ls-test', DOCKER_HOST: 'tcp://127.0.0.1:2375'}),
+    resolveTarget({target: 'localstack'}, {LOCALSTACK_AUTH_TOKEN: 'ls-test', DOCKER_HOST: 'tcp://127.0.0.1:1'}),
   )
-  t.is((withDockerHost as NcapError).code, 'LocalStackNotRunning')
-  t.true(withDockerHost?.message.includes(LOCALSTACK_DOCKER_RUN))
+  t.is((withDockerHost as NcapError).code, 'DockerNotRunning')
+  t.regex(withDockerHost?.message ?? '', /DOCKER_HOST=tcp:\/\/127\.0\.0\.1:1/)
+  t.true((withDockerHost as NcapError).suggestions.some((s) => s.includes(LOCALSTACK_DOCKER_RUN)))
 })
 
 test('aws: the standard credential chain with the profile, no endpoint, virtual-host S3', async (t) => {
