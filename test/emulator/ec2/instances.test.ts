@@ -175,6 +175,11 @@ test.serial('stop, start, reboot and terminate with previous and current states,
     .filter((e) => e.kind === 'ec2.state-change' && e.correlation?.instanceId === id && e.outcome === 'ok')
     .map((e) => e.detail?.state)
   t.deepEqual(states, ['pending', 'running', 'stopping', 'stopped', 'pending', 'running', 'shutting-down', 'terminated'])
+  // EventBridge took every one ("EC2 Instance State-change Notification" on the default bus): none was skipped.
+  t.deepEqual(
+    events.filter((e) => e.kind === 'ec2.state-change' && e.outcome === 'skipped').map((e) => e.reason),
+    [],
+  )
 })
 
 test.serial('terminated instances stay listed for an hour on the emulator clock', async (t) => {

@@ -11,8 +11,6 @@ import {AwsError} from '../../errors.js'
 import type {InstanceRuntime, InstanceSandbox, RoleCredentials} from '../../instances/types.js'
 import type {InstanceExec, InstanceView, RunningExec} from '../../internal.js'
 import {ACCOUNT_ID, type ServiceEnvironment} from '../../types.js'
-import {identityFor} from '../iam/index.js'
-import {issueRoleSession} from '../iam/roles.js'
 import {instanceTypeInfo, zonesOf} from './catalog.js'
 import * as E from './errors.js'
 import {IMAGE_ID, type ImageRecord, readRegistry, registryStamp} from './images.js'
@@ -511,20 +509,22 @@ export class Ec2State {
   private resolveProfile(region: string, input: LaunchInput): Promise<{Arn: string; Id: string} | undefined> {
     void region
     if (!input.profileArn && !input.profileName) return Promise.resolve(undefined)
-    return identityFor(this.env.stateDir).then((identity) => {
-      const profiles = Object.values(identity.state.data.instanceProfiles)
-      const profile = input.profileArn
-        ? profiles.find((p) => p.Arn === input.profileArn)
-        : profiles.find((p) => p.InstanceProfileName === input.profileName)
-      if (!profile) {
-        const value = input.profileArn ?? input.profileName
-        const parameter = input.profileArn ? 'iamInstanceProfile.arn' : 'iamInstanceProfile.name'
-        throw E.invalidParameterValue(
-          `Value (${value}) for parameter ${parameter} is invalid. Invalid IAM Instance Profile ${input.profileArn ? 'ARN' : 'name'}`,
-        )
-      }
-      return {Arn: profile.Arn, Id: profile.InstanceProfileId}
-    })
+    return import('../iam/index.js')
+      .then(({identityFor}) => identityFor(this.env.stateDir))
+      .then((identity) => {
+        const profiles = Object.values(identity.state.data.instanceProfiles)
+        const profile = input.profileArn
+          ? profiles.find((p) => p.Arn === input.profileArn)
+          : profiles.find((p) => p.InstanceProfileName === input.profileName)
+        if (!profile) {
+          const value = input.profileArn ?? input.profileName
+          const parameter = input.profileArn ? 'iamInstanceProfile.arn' : 'iamInstanceProfile.name'
+          throw E.invalidParameterValue(
+            `Value (${value}) for parameter ${parameter} is invalid. Invalid IAM Instance Profile ${input.profileArn ? 'ARN' : 'name'}`,
+          )
+        }
+        return {Arn: profile.Arn, Id: profile.InstanceProfileId}
+      })
   }
 
   /** RunInstances: validates every reference, records the instances as pending, and boots them in the background. */
@@ -655,11 +655,13 @@ export class Ec2State {
       this.data.instances[instanceId] = record
       made.push(record)
     }
-    await this.save()
+    // Boots start while the record is written: the sandbox's start-up overlaps the fsyncs.
+    const saved = this.save()
     for (const instance of made) {
       this.publish(instance, 'pending')
       void this.queue(instance.InstanceId, () => this.boot(instance))
     }
+    await saved
     return {reservationId, instances: made}
   }
 
@@ -684,6 +686,7 @@ export class Ec2State {
   /** The instance profile's role as an STS session, reissued when less than 15 minutes remain. */
   private async roleCredentials(instance: InstanceRecord, live: Live): Promise<RoleCredentials | undefined> {
     if (live.credentials && live.credentials.expiration.getTime() - Date.now() > 15 * 60 * 1000) return live.credentials
+    const [{identityFor}, {issueRoleSession}] = await Promise.all([import('../iam/index.js'), import('../iam/roles.js')])
     const identity = await identityFor(this.env.stateDir)
     const state = identity.state
     const profile = Object.values(state.data.instanceProfiles).find((p) => p.Arn === instance.IamInstanceProfile?.Arn)
@@ -911,7 +914,7 @@ export class Ec2State {
   /** A `poweroff` (or `reboot`) inside the instance: ends it by its InstanceInitiatedShutdownBehavior. */
   private onShutdownRequest(region: string, id: string, kind: 'poweroff' | 'reboot'): void {
     const instance = this.data.instances[id]
-    if (!instance || instance.State !== 'running') return
+    if (instance?.State !== 'running') return
     if (kind === 'reboot') {
       this.rebootOne(instance)
       return
@@ -940,7 +943,7 @@ export class Ec2State {
   exec(region: string, id: string, command: InstanceExec): RunningExec {
     const instance = this.instancesIn(region).find((i) => i.InstanceId === id)
     const sandbox = this.live.get(id)?.sandbox
-    if (!instance || instance.State !== 'running' || !sandbox)
+    if (instance?.State !== 'running' || !sandbox)
       throw new AwsError(
         'InvalidInstanceId',
         `Instance ${id} is not in a valid state for this operation: it is ${instance?.State ?? 'unknown'}.`,
@@ -990,13 +993,12 @@ export class Ec2State {
    * state reason naming the restart; stopped ones stay stopped.
    */
   async reconcile(): Promise<number> {
-    let runtime: InstanceRuntime | undefined
-    try {
-      runtime = await this.runtime()
-    } catch {
-      runtime = undefined
+    // Only a state with instances that were not terminated can have left processes behind: start-up stays lazy otherwise.
+    const mayHaveProcesses = Object.values(this.data.instances).some((instance) => instance.State !== 'terminated')
+    if (mayHaveProcesses) {
+      const runtime = await this.runtime().catch(() => undefined)
+      if (runtime) await runtime.reapOrphans(this.env.stateDir)
     }
-    if (runtime) await runtime.reapOrphans(this.env.stateDir)
     let ended = 0
     for (const instance of Object.values(this.data.instances)) {
       if (instance.State === 'terminated') {
