@@ -56,6 +56,15 @@ test('create a string secret; read it by name, full ARN (six-character suffix) a
   t.deepEqual(described.VersionIdsToStages, {[created.VersionId!]: ['AWSCURRENT']})
   t.true(described.LastAccessedDate instanceof Date)
   await rejects(t, client.send(new sm.CreateSecretCommand({Name: 'app/db', SecretString: 'x'})), 'ResourceExistsException')
+  const token = 'retry-token-000000000000000000000001'
+  const once = await client.send(new sm.CreateSecretCommand({Name: 'app/retried', SecretString: 'r', ClientRequestToken: token}))
+  const twice = await client.send(new sm.CreateSecretCommand({Name: 'app/retried', SecretString: 'r', ClientRequestToken: token}))
+  t.deepEqual([twice.ARN, twice.VersionId], [once.ARN, token], 'a retry with the same ClientRequestToken is the same request')
+  await rejects(
+    t,
+    client.send(new sm.CreateSecretCommand({Name: 'app/retried', SecretString: 'other', ClientRequestToken: token})),
+    'ResourceExistsException',
+  )
   await rejects(t, client.send(new sm.GetSecretValueCommand({SecretId: 'app/nothing'})), 'ResourceNotFoundException')
   await rejects(t, client.send(new sm.GetSecretValueCommand({SecretId: `${created.ARN!.slice(0, -6)}zzzzzz`})), 'ResourceNotFoundException')
 })

@@ -175,7 +175,7 @@ const OPERATIONS: Record<string, Operation> = {
     const name = need(call.input, 'Name')
     await service.authorize(call, 'CreateSecret', arnFor(call, name))
     if (list(call.input, 'AddReplicaRegions')?.length) throw unserved('CreateSecret with AddReplicaRegions (replication to other regions)')
-    const {secret, version} = call.state.create(call.region, {
+    const {secret, version, repeated} = call.state.create(call.region, {
       Name: name,
       ...secretValue(call.input),
       ClientRequestToken: str(call.input, 'ClientRequestToken'),
@@ -183,8 +183,8 @@ const OPERATIONS: Record<string, Operation> = {
       KmsKeyId: str(call.input, 'KmsKeyId'),
       Tags: list<Tag>(call.input, 'Tags'),
     })
-    service.record('secretsmanager.create', `created secret ${secret.Name}`, secret.ARN)
-    return done({...ids(secret), ...(version ? {VersionId: version.VersionId} : {})})
+    if (!repeated) service.record('secretsmanager.create', `created secret ${secret.Name}`, secret.ARN)
+    return done({...ids(secret), ...(version ? {VersionId: version.VersionId} : {})}, !repeated)
   },
   async GetSecretValue(call, service) {
     const secretId = need(call.input, 'SecretId')

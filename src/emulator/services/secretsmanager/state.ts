@@ -179,7 +179,7 @@ export class SecretsState {
       KmsKeyId?: string
       Tags?: Tag[]
     },
-  ): {secret: SecretRecord; version?: VersionRecord} {
+  ): {secret: SecretRecord; version?: VersionRecord; repeated?: boolean} {
     const name = input.Name
     if (!NAME_PATTERN.test(name))
       throw invalidParameter(
@@ -188,6 +188,11 @@ export class SecretsState {
     const existing = this.region(region)[name]
     if (existing?.DeletionDate !== undefined)
       throw invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.")
+    // The same request again (an SDK retry carries the same ClientRequestToken): answered as the first time.
+    const same =
+      input.ClientRequestToken === undefined ? undefined : existing?.Versions.find((v) => v.VersionId === input.ClientRequestToken)
+    if (existing && same && same.SecretString === input.SecretString && same.SecretBinary === input.SecretBinary)
+      return {secret: existing, version: same, repeated: true}
     if (existing) throw resourceExists(`The operation failed because the secret ${name} already exists.`)
     checkValue(input)
     const tags = checkTags(input.Tags ?? [])
