@@ -13,6 +13,11 @@
  *     environment: {BUCKET: 'x'}, timeout: 3, memory: 128, event: {...},
  *   })
  *
+ * Function code imports `@aws-sdk/*` as on AWS: CommonJS through NODE_PATH, ESM
+ * through a `node_modules` link the emulator puts beside each function's code
+ * (or, for a source folder from which no node_modules with @aws-sdk is reachable,
+ * a module-resolution hook, which costs the worker a little start-up time).
+ *
  * `result` is the handler's JSON-decoded answer, `error` AWS's error shape
  * ({errorType, errorMessage, trace|stackTrace}) when it threw, timed out or ran
  * out of memory, `logs` the invocation's log text with START/END/REPORT lines.
@@ -104,7 +109,7 @@ export interface InvokeRequest {
 }
 
 /** Where ncap's own node_modules is, so function code can import the AWS SDK v3 as AWS's Node runtimes provide it. */
-function ncapNodeModules(): string | undefined {
+export function ncapNodeModules(): string | undefined {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules')
     if (existsSync(join(candidate, '@aws-sdk'))) return candidate
@@ -177,6 +182,7 @@ export class Worker {
   /** Set when an invocation goes to it; the idle timer ends it otherwise. */
   idleTimer: NodeJS.Timeout | undefined
   coldPending = true
+  readonly spawnedAt = performance.now()
   /** The highest resident memory seen, in MB (kept after the process is gone). */
   peakMb = 0
   private readonly deathWaiters = new Set<(reason: string) => void>()
@@ -270,7 +276,8 @@ export class Worker {
         }
         if (message.t === 'log') this.onLogText(String(message.text))
         else if (message.t === 'ready') {
-          this.initMs = Number(message.initMs)
+          // From spawn to the handler loaded, as the host saw it (the process start included).
+          this.initMs = performance.now() - this.spawnedAt
           this.version = String(message.version)
           ready({initMs: this.initMs, version: this.version})
         } else if (message.t === 'initError') failed(message.error as InvokeError)
@@ -453,6 +460,16 @@ export class WorkerPool {
     return worker
   }
 
+  /** Workers spawned and not yet ready. */
+  private starting = 0
+
+  /**
+   * A worker for one invocation: an idle one at once; otherwise it waits for the
+   * first worker to come free, adding a worker (up to maxWorkers) for each waiting
+   * invocation that no worker is starting for yet. A new worker goes to whoever
+   * waits longest once its handler is loaded, so an invocation is never held up
+   * by a cold start when a warm worker frees up sooner.
+   */
   private async acquire(env: Record<string, string>): Promise<Worker> {
     const stamp = JSON.stringify(env)
     for (;;) {
@@ -467,15 +484,25 @@ export class WorkerPool {
         }
         return idle
       }
-      if (this.all.size < this.maxWorkers) return this.spawnWorker(env)
-      const handed = await new Promise<Worker | undefined>((resolve) => this.waiting.push(resolve))
-      if (handed && !handed.dead) return handed
       if (this.closed) throw new Error(`the worker pool of ${this.spec.functionName} was retired`)
+      const waiting = new Promise<Worker | undefined>((resolve) => this.waiting.push(resolve))
+      if (this.all.size < this.maxWorkers && this.starting < this.waiting.length) {
+        const worker = this.spawnWorker(env)
+        this.starting++
+        const started = () => {
+          this.starting--
+          this.offer(worker)
+        }
+        worker.ready().then(started, started)
+      }
+      const handed = await waiting
+      // A worker whose init failed is handed over too: its invocation reports the init error, as on AWS.
+      if (handed && (!handed.dead || handed.coldPending)) return handed
     }
   }
 
-  private release(worker: Worker): void {
-    if (worker.dead) return
+  /** Gives a free (or just started) worker to the longest-waiting invocation, else keeps it idle. */
+  private offer(worker: Worker): void {
     if (this.closed) {
       worker.close()
       return
@@ -485,6 +512,7 @@ export class WorkerPool {
       next(worker)
       return
     }
+    if (worker.dead) return
     worker.idleTimer = setTimeout(() => {
       const at = this.idle.indexOf(worker)
       if (at >= 0) this.idle.splice(at, 1)
@@ -493,6 +521,11 @@ export class WorkerPool {
     }, this.idleMs)
     worker.idleTimer.unref()
     this.idle.push(worker)
+  }
+
+  private release(worker: Worker): void {
+    if (worker.dead) return
+    this.offer(worker)
   }
 
   /** Runs one invocation on a warm worker, or a new one when all are busy. */
@@ -537,17 +570,16 @@ export class WorkerPool {
       }
     }
     if (cold) {
-      const initStart = performance.now()
       try {
         const ready = await worker.ready()
-        initMs = performance.now() - initStart
+        initMs = worker.initMs
         runtimeVersion = ready.version
         this.emit(
           worker,
           `INIT_START Runtime Version: ${this.spec.runtime} on the host's ${isPythonRuntime(this.spec.runtime) ? ready.version : `Node ${ready.version}`}\tRuntime Version ARN: arn:aws:lambda:${this.spec.region}::runtime:ncap-host-${runtimeVersion.replace(/[^\w.]/g, '')}\n`,
         )
       } catch (thrown) {
-        initMs = performance.now() - initStart
+        initMs = performance.now() - worker.spawnedAt
         const error = {...(thrown as InvokeError)}
         this.emit(worker, `INIT_REPORT Init Duration: ${fmt2(initMs)} ms\tPhase: init\tStatus: error\tError Type: ${error.errorType}\n`)
         this.emit(worker, `START RequestId: ${requestId} Version: ${this.spec.functionVersion}\n`)

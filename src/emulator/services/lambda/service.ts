@@ -6,13 +6,15 @@
  * (`LambdaInternal`, checked against each function's resource policy).
  */
 import {randomUUID} from 'node:crypto'
+import {existsSync, symlinkSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {AwsError} from '../../errors.js'
 import type {LambdaInternal, LogsInternal, PermissionCheck, ServiceInvocation, ServiceInvocationResult} from '../../internal.js'
 import {ACCOUNT_ID, DEFAULT_REGION, type ServiceEnvironment} from '../../types.js'
 import {type AsyncEntry, AsyncQueue} from './async-queue.js'
 import {functionNotFound, invalidParameter, preconditionFailed, resourceConflict, validation} from './errors.js'
 import {type AddPermissionInput, addStatement, makeStatement, policyDocument, removeStatement, servicePermission} from './policy.js'
-import {type InvokeOutcome, WorkerPool} from './runtime.js'
+import {type InvokeOutcome, ncapNodeModules, WorkerPool} from './runtime.js'
 import {checkRuntime} from './runtimes.js'
 import {
   type FunctionRecord,
@@ -424,6 +426,7 @@ export class LambdaService {
     if (existing && existing.spec.functionVersion === '$LATEST' && (existing as PoolWithRevision).revision === record.RevisionId)
       return existing
     existing?.close()
+    linkSdk(dirname(this.state.codeFolder(record)))
     const group = record.LogGroup ?? `/aws/lambda/${record.FunctionName}`
     const pool = new WorkerPool(
       {
@@ -533,7 +536,6 @@ export class LambdaService {
   ): Promise<InvokeOutcome> {
     const env = await this.credentialsOf(record)
     const pool = this.poolOf(record)
-    const cold = pool.size === 0
     const outcome = await pool.invoke({payload, ...(how.requestId ? {requestId: how.requestId} : {}), env})
     const name = record.FunctionName
     const error = outcome.error
@@ -552,7 +554,7 @@ export class LambdaService {
         invocationType: how.invocationType,
         durationMs: Math.round(outcome.durationMs * 100) / 100,
         maxMemoryMb: outcome.maxMemoryMb,
-        cold,
+        cold: outcome.initMs !== undefined,
         runtime: outcome.runtimeVersion,
         ...(how.attempt ? {attempt: how.attempt} : {}),
       },
@@ -725,6 +727,22 @@ export class LambdaService {
     this.pools.clear()
     await this.queue.flush()
     await this.state.flush()
+  }
+}
+
+/**
+ * Puts a node_modules link to ncap's own beside a function's code folders, so its
+ * ESM imports of @aws-sdk/* resolve as AWS's Node runtimes provide them (its own
+ * node_modules, inside the code, still comes first).
+ */
+function linkSdk(folder: string): void {
+  const link = join(folder, 'node_modules')
+  const target = ncapNodeModules()
+  if (!target || existsSync(link)) return
+  try {
+    symlinkSync(target, link, 'dir')
+  } catch {
+    // Another invoke made it first, or links are not allowed here: the worker's resolution hook covers it.
   }
 }
 

@@ -83,6 +83,16 @@ function isEsm(file) {
   }
 }
 
+/** Whether ESM resolution from dir finds @aws-sdk by itself (a node_modules on the way up): then no hook is needed. */
+function sdkReachable(dir) {
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'node_modules', '@aws-sdk'))) return true
+    const up = path.dirname(dir)
+    if (up === dir) return false
+    dir = up
+  }
+}
+
 async function load() {
   const slash = cfg.handler.lastIndexOf('/')
   const dot = cfg.handler.indexOf('.', slash + 1)
@@ -92,7 +102,7 @@ async function load() {
   const base = path.resolve(cfg.codeDir, moduleName)
   const file = ['.js', '.mjs', '.cjs'].map((ext) => base + ext).find((candidate) => fs.existsSync(candidate))
   if (!file) throw Object.assign(new Error("Cannot find module '" + moduleName + "'"), {name: 'Runtime.ImportModuleError'})
-  if (isEsm(file) && cfg.nodeModules) {
+  if (isEsm(file) && cfg.nodeModules && !sdkReachable(path.dirname(file))) {
     const hook = 'let fallback;export async function initialize(data){fallback=data.fallback}' +
       'export async function resolve(specifier,context,next){try{return await next(specifier,context)}catch(error){' +
       'if(error&&error.code==="ERR_MODULE_NOT_FOUND"&&!/^(\\.|\\/|file:|node:|data:)/.test(specifier))return next(specifier,{...context,parentURL:fallback});throw error}}'
