@@ -114,10 +114,16 @@ export function addFolders(parts: TemplateParts, pipeline: Pipeline): void {
       {
         Sid: 'BucketObjects',
         Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        // Emptying the bucket on delete: every object, version, delete marker and unfinished upload.
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'],
         Resource: bucketArn(pipeline, '*'),
       },
-      {Sid: 'BucketListing', Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: bucketArn(pipeline)},
+      {
+        Sid: 'BucketListing',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'],
+        Resource: bucketArn(pipeline),
+      },
     ],
   })
   parts.resource(FOLDERS_ID, {
