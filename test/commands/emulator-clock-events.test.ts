@@ -121,3 +121,27 @@ test.serial('events --follow prints new events within a second of their recordin
     child.kill('SIGTERM')
   }
 })
+
+test('after a SIGKILL, a restarted emulator resumes schedules: rate(5 minutes) fires on the next advance', async (t) => {
+  const killed = join(await mkdtemp(join(tmpdir(), 'ncap-clock-kill-')), 'state')
+  const first = await runCli(['emulator', 'start', '--port', '0', '--json', '--state-dir', killed])
+  t.is(first.code, 0, first.stderr)
+  const {endpoint: firstEndpoint, pid} = JSON.parse(first.stdout) as {endpoint: string; pid: number}
+  const client = new EventBridgeClient({
+    endpoint: firstEndpoint,
+    region: 'us-east-1',
+    credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
+  })
+  await client.send(new PutRuleCommand({Name: 'survivor', ScheduleExpression: 'rate(5 minutes)'}))
+  client.destroy()
+  process.kill(pid, 'SIGKILL')
+  try {
+    const second = await runCli(['emulator', 'start', '--port', '0', '--json', '--state-dir', killed])
+    t.is(second.code, 0, second.stderr)
+    const advanced = await runCli(['emulator', 'clock', 'advance', '6m', '--state-dir', killed])
+    t.is(advanced.code, 0, advanced.stderr)
+    t.regex(advanced.stdout, /schedule rate\(5 minutes\) of rule survivor fired/)
+  } finally {
+    await runCli(['emulator', 'stop', '--state-dir', killed])
+  }
+})
