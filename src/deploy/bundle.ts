@@ -56,6 +56,8 @@ export async function bundleHandler(dir: string, options: BundleOptions = {}): P
       outfile: 'index.js',
       write: false,
       external: ['@aws-sdk/*'],
+      // import() of the SDK becomes require(): CommonJS resolution finds the runtime's SDK (NODE_PATH), ESM's would not.
+      supported: {'dynamic-import': false},
       minify: options.minify ?? true,
       keepNames: true,
       legalComments: 'none',

@@ -270,6 +270,15 @@ export async function deployPipeline(request: DeployRequest): Promise<DeployResu
           await followStack(c.cfn!, stack.StackId!, {pollMs: pollMsFor(c.target!), since: new Date(), onEvent: () => {}})
           stack = undefined
         }
+        if (stack?.StackStatus === 'DELETE_FAILED') {
+          throw new NcapError(
+            `stack ${c.stackName} is DELETE_FAILED (${stack.StackStatusReason ?? 'an earlier delete failed'}): CloudFormation cannot update it; delete it first`,
+            {
+              code: 'StackDeleteFailed',
+              suggestions: ['ncap destroy --yes'],
+            },
+          )
+        }
         if (stack && /_IN_PROGRESS$/.test(stack.StackStatus ?? '')) {
           throw new NcapError(`stack ${c.stackName} is busy (${stack.StackStatus}); wait for it to settle and deploy again`, {
             code: 'StackBusy',
