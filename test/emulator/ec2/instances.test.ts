@@ -348,6 +348,13 @@ test.serial('an instance profile by name or ARN; every missing reference refused
     t.is(error.name, code, JSON.stringify(input))
     if (message) t.regex(error.message, message)
   }
+  // The same ClientToken is the same launch: its instance answered again, nothing more started.
+  const [first] = await run({ClientToken: 'token-1'})
+  const [second] = await run({ClientToken: 'token-1'})
+  t.is(second!.InstanceId, first!.InstanceId)
+  const tokened = await f.ec2.send(new DescribeInstancesCommand({Filters: [{Name: 'client-token', Values: ['token-1']}]}))
+  t.is(tokened.Reservations!.flatMap((r) => r.Instances!).length, 1)
+  await f.ec2.send(new TerminateInstancesCommand({InstanceIds: [first!.InstanceId!]}))
   const dry = await errorOf(run({DryRun: true}))
   t.is(dry.$metadata.httpStatusCode, 412)
   const missing = await errorOf(f.ec2.send(new StopInstancesCommand({InstanceIds: ['i-0123456789abcdef0']})))

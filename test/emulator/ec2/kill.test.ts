@@ -12,6 +12,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {
   DescribeInstancesCommand,
+  GetConsoleOutputCommand,
   RunInstancesCommand,
   StopInstancesCommand,
   waitUntilInstanceRunning,
@@ -98,6 +99,9 @@ test('SIGKILL with three running instances: none of their processes is left, and
     t.regex(instance.StateTransitionReason ?? '', /emulator restarted/)
   }
   t.is(byId.get(stoppedId)?.State?.Name, 'stopped')
+  // The console output written before the kill is still there.
+  const console = await after.send(new GetConsoleOutputCommand({InstanceId: ids[0]!}))
+  t.regex(Buffer.from(console.Output ?? '', 'base64').toString(), /started/)
   await sleep(100)
   const events = await until(
     'the reconciliation events on disk',

@@ -5,7 +5,9 @@
  * (instances/types.ts): EC2 decides the state, the runtime makes it so.
  * Persisted durably in `${stateDir}/ec2/state.json`.
  */
-import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
+import {appendFile, mkdir, rm} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 import {readJsonIfExists, writeJsonAtomic} from '../../../store/atomic.js'
 import {AwsError} from '../../errors.js'
 import type {InstanceRuntime, InstanceSandbox, RoleCredentials} from '../../instances/types.js'
@@ -59,6 +61,7 @@ interface Live {
   chain: Promise<void>
   console: Buffer[]
   consoleBytes: number
+  consoleWrite?: Promise<void>
   credentials?: RoleCredentials
 }
 
@@ -570,6 +573,11 @@ export class Ec2State {
         throw new AwsError('InvalidBlockDeviceMapping', `The device '${mapping.DeviceName}' needs a volume size or a snapshot id.`)
     }
     if (dryRun) throw E.dryRunOk()
+    // The same ClientToken is the same launch, as on AWS: its instances are answered again, none started.
+    if (input.clientToken) {
+      const earlier = this.instancesIn(region).filter((instance) => instance.ClientToken === input.clientToken)
+      if (earlier.length > 0) return {reservationId: earlier[0]!.ReservationId, instances: earlier}
+    }
 
     const reservationId = newId('r')
     const launchTime = this.iso()
@@ -655,13 +663,16 @@ export class Ec2State {
       this.data.instances[instanceId] = record
       made.push(record)
     }
-    // Boots start while the record is written: the sandbox's start-up overlaps the fsyncs.
     const saved = this.save()
-    for (const instance of made) {
-      this.publish(instance, 'pending')
-      void this.queue(instance.InstanceId, () => this.boot(instance))
+    for (const instance of made) this.publish(instance, 'pending')
+    const boot = () => {
+      for (const instance of made) void this.queue(instance.InstanceId, () => this.boot(instance))
     }
+    // One instance boots while its record is written (the sandbox's start-up overlaps the fsync);
+    // a batch boots once the answer is on its way, so spawning many sandboxes does not hold the answer up.
+    if (made.length === 1) boot()
     await saved
+    if (made.length > 1) setImmediate(boot)
     return {reservationId, instances: made}
   }
 
@@ -764,7 +775,6 @@ export class Ec2State {
       const previous = instance.State
       if (previous === 'pending' || previous === 'running') {
         instance.State = 'stopping'
-        instance.StateReason = {Code: 'Client.UserInitiatedShutdown', Message: reason.Message}
         instance.StateReason = reason
         instance.StateTransitionReason = transitionReason ?? userInitiated(this.now())
         this.publish(instance, 'stopping', previous)
@@ -906,7 +916,7 @@ export class Ec2State {
       this.purgeTimers.delete(instance.InstanceId)
       delete this.data.instances[instance.InstanceId]
       this.live.delete(instance.InstanceId)
-      return this.save()
+      return Promise.all([this.save(), rm(this.consolePath(instance.InstanceId), {force: true})])
     })
     this.purgeTimers.set(instance.InstanceId, timer)
   }
@@ -926,16 +936,39 @@ export class Ec2State {
     ending.catch(() => undefined)
   }
 
+  consolePath(id: string): string {
+    return join(this.dir, 'console', `${id}.log`)
+  }
+
+  /** Console output is kept in memory and appended to `${stateDir}/ec2/console/<id>.log`, so it survives a restart. */
   private appendConsole(id: string, chunk: Buffer): void {
     const live = this.liveOf(id)
+    if (live.consoleBytes === 0 && live.console.length === 0)
+      for (const saved of this.savedConsole(id)) {
+        live.console.push(saved)
+        live.consoleBytes += saved.length
+      }
     live.console.push(chunk)
     live.consoleBytes += chunk.length
     while (live.consoleBytes > CONSOLE_LIMIT && live.console.length > 1) live.consoleBytes -= live.console.shift()!.length
+    const path = this.consolePath(id)
+    live.consoleWrite = (live.consoleWrite ?? mkdir(dirname(path), {recursive: true}).then(() => undefined))
+      .then(() => appendFile(path, chunk))
+      .catch(() => undefined)
+  }
+
+  private savedConsole(id: string): Buffer[] {
+    try {
+      const saved = readFileSync(this.consolePath(id))
+      return saved.length > 0 ? [saved.subarray(Math.max(0, saved.length - CONSOLE_LIMIT))] : []
+    } catch {
+      return []
+    }
   }
 
   consoleOutput(id: string): Buffer {
     const live = this.live.get(id)
-    const all = Buffer.concat(live?.console ?? [])
+    const all = live && live.console.length > 0 ? Buffer.concat(live.console) : Buffer.concat(this.savedConsole(id))
     return all.length > CONSOLE_LIMIT ? all.subarray(all.length - CONSOLE_LIMIT) : all
   }
 
@@ -1012,8 +1045,6 @@ export class Ec2State {
       instance.StateReason = EMULATOR_RESTARTED
       instance.StateTransitionReason = EMULATOR_RESTARTED.Message
       this.publish(instance, 'shutting-down', previous)
-      const dir = join(this.dir, 'instances', instance.InstanceId)
-      void dir
       this.releaseResources(instance)
       instance.TerminatedAt = this.now()
       this.schedulePurge(instance)
