@@ -16,7 +16,12 @@ export interface Deployable {
  * CreateStack needs. Nested templates get AWS's virtual-hosted regional URL
  * (what a packaged template carries), which the emulator must resolve to its S3.
  */
-export async function prepareDeploy(s3: S3Client, pipeline: Pipeline, urlStyle: 'aws' | 'endpoint' = 'aws', endpoint?: string): Promise<Deployable> {
+export async function prepareDeploy(
+  s3: S3Client,
+  pipeline: Pipeline,
+  urlStyle: 'aws' | 'endpoint' = 'aws',
+  endpoint?: string,
+): Promise<Deployable> {
   const compiled = compilePipeline(pipeline)
   const assets = await prepareAssets(pipeline, compiled)
   const bucket = assetsBucketName('000000000000', pipeline.region)
@@ -35,7 +40,7 @@ export async function prepareDeploy(s3: S3Client, pipeline: Pipeline, urlStyle: 
     parameters: [
       {ParameterKey: 'AssetsBucket', ParameterValue: bucket},
       ...assets.code.map((code) => ({ParameterKey: code.parameter, ParameterValue: code.key})),
-    ].filter((p) => (main.Parameters ?? {})[p.ParameterKey] !== undefined),
+    ].filter((p) => main.Parameters?.[p.ParameterKey] !== undefined),
     bucket,
     nestedCount: assets.templates.length,
   }

@@ -6,8 +6,8 @@
  * deleting its children. Then the 2,000-user pipeline's nested stacks.
  */
 import {CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, ListStacksCommand} from '@aws-sdk/client-cloudformation'
-import {CreateBucketCommand, HeadBucketCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import {GetUserCommand} from '@aws-sdk/client-iam'
+import {CreateBucketCommand, HeadBucketCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import test from 'ava'
 import {largePipeline} from '../../template/pipelines.js'
 import {prepareDeploy} from './deploy-helpers.js'
@@ -50,7 +50,11 @@ test('nested stacks from every TemplateURL form: outputs, parent and children, e
   }
   await f.cfn.send(new CreateStackCommand({StackName: 'parent', TemplateBody: body(parent)}))
   const stack = await settled(f.cfn, 'parent')
-  t.is(stack.StackStatus, 'CREATE_COMPLETE', (await eventsOf(f.cfn, 'parent')).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus} ${e.ResourceStatusReason ?? ''}`).join('\n'))
+  t.is(
+    stack.StackStatus,
+    'CREATE_COMPLETE',
+    (await eventsOf(f.cfn, 'parent')).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus} ${e.ResourceStatusReason ?? ''}`).join('\n'),
+  )
   const outputs = Object.fromEntries(stack.Outputs!.map((o) => [o.OutputKey, o.OutputValue]))
   for (const id of Object.keys(forms)) {
     t.is(outputs[id], `cfn-nested-${id.toLowerCase()}`)
@@ -72,12 +76,17 @@ test('nested stacks from every TemplateURL form: outputs, parent and children, e
   )
   t.is((await settled(f.cfn, 'badurl')).StackStatus, 'ROLLBACK_COMPLETE')
   const badEvents = await eventsOf(f.cfn, 'badurl')
-  t.regex(badEvents.find((e) => e.ResourceStatus === 'CREATE_FAILED')!.ResourceStatusReason!, /^TemplateURL must reference a valid S3 object to which you have access/)
+  t.regex(
+    badEvents.find((e) => e.ResourceStatus === 'CREATE_FAILED')!.ResourceStatusReason!,
+    /^TemplateURL must reference a valid S3 object to which you have access/,
+  )
 
   await f.cfn.send(new DeleteStackCommand({StackName: 'parent'}))
   t.is((await settled(f.cfn, stack.StackId!)).StackStatus, 'DELETE_COMPLETE')
-  for (const c of children) t.is((await f.cfn.send(new DescribeStacksCommand({StackName: c.StackId}))).Stacks![0]!.StackStatus, 'DELETE_COMPLETE')
-  for (const id of Object.keys(forms)) t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: `cfn-nested-${id.toLowerCase()}`})))).status, 404)
+  for (const c of children)
+    t.is((await f.cfn.send(new DescribeStacksCommand({StackName: c.StackId}))).Stacks![0]!.StackStatus, 'DELETE_COMPLETE')
+  for (const id of Object.keys(forms))
+    t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: `cfn-nested-${id.toLowerCase()}`})))).status, 404)
 })
 
 test('a failing nested stack rolls itself and its parent back', async (t) => {
@@ -85,20 +94,32 @@ test('a failing nested stack rolls itself and its parent back', async (t) => {
     new PutObjectCommand({
       Bucket: 'cfn-templates',
       Key: 'bad.json',
-      Body: body({Resources: {Ok: {Type: 'AWS::S3::Bucket', Properties: {BucketName: 'cfn-nested-ok'}}, Bad: {Type: 'AWS::S3::Bucket', DependsOn: 'Ok', Properties: {BucketName: 'Bad Name'}}}}),
+      Body: body({
+        Resources: {
+          Ok: {Type: 'AWS::S3::Bucket', Properties: {BucketName: 'cfn-nested-ok'}},
+          Bad: {Type: 'AWS::S3::Bucket', DependsOn: 'Ok', Properties: {BucketName: 'Bad Name'}},
+        },
+      }),
     }),
   )
   const parent = {
     Resources: {
       Sibling: {Type: 'AWS::S3::Bucket', Properties: {BucketName: 'cfn-nested-sibling'}},
-      Child: {Type: 'AWS::CloudFormation::Stack', DependsOn: 'Sibling', Properties: {TemplateURL: 'https://s3.amazonaws.com/cfn-templates/bad.json'}},
+      Child: {
+        Type: 'AWS::CloudFormation::Stack',
+        DependsOn: 'Sibling',
+        Properties: {TemplateURL: 'https://s3.amazonaws.com/cfn-templates/bad.json'},
+      },
     },
   }
   await f.cfn.send(new CreateStackCommand({StackName: 'parent-fails', TemplateBody: body(parent)}))
   const stack = await settled(f.cfn, 'parent-fails')
   t.is(stack.StackStatus, 'ROLLBACK_COMPLETE')
   const events = await eventsOf(f.cfn, 'parent-fails')
-  t.regex(events.find((e) => e.LogicalResourceId === 'Child' && e.ResourceStatus === 'CREATE_FAILED')!.ResourceStatusReason!, /^Embedded stack arn:aws:cloudformation:.* was not successfully created: The following resource\(s\) failed to create: \[Bad\]/)
+  t.regex(
+    events.find((e) => e.LogicalResourceId === 'Child' && e.ResourceStatus === 'CREATE_FAILED')!.ResourceStatusReason!,
+    /^Embedded stack arn:aws:cloudformation:.* was not successfully created: The following resource\(s\) failed to create: \[Bad\]/,
+  )
   const children = (await f.cfn.send(new ListStacksCommand({}))).StackSummaries!.filter((s) => s.ParentId === stack.StackId)
   t.is(children.length, 1)
   t.is(children[0]!.StackStatus, 'DELETE_COMPLETE')
@@ -112,13 +133,20 @@ test('the 2,000-user pipeline: its nested stacks create and delete', async (t) =
   t.true(deploy.nestedCount > 1)
   const started = Date.now()
   await f.cfn.send(
-    new CreateStackCommand({StackName: 'large', TemplateBody: deploy.templateBody, Parameters: deploy.parameters, Capabilities: ['CAPABILITY_NAMED_IAM']}),
+    new CreateStackCommand({
+      StackName: 'large',
+      TemplateBody: deploy.templateBody,
+      Parameters: deploy.parameters,
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+    }),
   )
   const stack = await settled(f.cfn, 'large', 280_000)
   const failedEvents = (await eventsOf(f.cfn, 'large')).filter((e) => e.ResourceStatus?.endsWith('FAILED'))
   t.is(stack.StackStatus, 'CREATE_COMPLETE', failedEvents.map((e) => `${e.LogicalResourceId}: ${e.ResourceStatusReason}`).join('\n'))
   t.log(`create: ${Date.now() - started} ms, ${deploy.nestedCount} nested stacks`)
-  const children = (await f.cfn.send(new ListStacksCommand({StackStatusFilter: ['CREATE_COMPLETE']}))).StackSummaries!.filter((s) => s.ParentId === stack.StackId)
+  const children = (await f.cfn.send(new ListStacksCommand({StackStatusFilter: ['CREATE_COMPLETE']}))).StackSummaries!.filter(
+    (s) => s.ParentId === stack.StackId,
+  )
   t.is(children.length, deploy.nestedCount)
   await f.iam.send(new GetUserCommand({UserName: 'user1999'})).catch(() => f.iam.send(new GetUserCommand({UserName: 'user0'})))
   const deleting = Date.now()

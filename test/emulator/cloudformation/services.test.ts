@@ -8,10 +8,12 @@
  * by the emulated Lambda: success with Data, FAILED with the function's
  * reason, and a silent function failing after its timeout on the clock.
  */
+
+import {readFileSync} from 'node:fs'
 import {CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, UpdateStackCommand} from '@aws-sdk/client-cloudformation'
+import {CloudWatchLogsClient, DescribeLogGroupsCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {DescribeSecurityGroupsCommand, EC2Client} from '@aws-sdk/client-ec2'
 import {DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand} from '@aws-sdk/client-eventbridge'
-import {CloudWatchLogsClient, DescribeLogGroupsCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {GetInstanceProfileCommand, GetRoleCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand} from '@aws-sdk/client-iam'
 import {GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient} from '@aws-sdk/client-lambda'
 import {GetObjectCommand, HeadBucketCommand} from '@aws-sdk/client-s3'
@@ -21,7 +23,14 @@ import test from 'ava'
 import {type CfnFixture, credentials, eventsOf, failure, region, settled, startCfn} from './helpers.js'
 
 let f: CfnFixture
-let clients: {lambda: LambdaClient; logs: CloudWatchLogsClient; events: EventBridgeClient; secrets: SecretsManagerClient; ssm: SSMClient; ec2: EC2Client}
+let clients: {
+  lambda: LambdaClient
+  logs: CloudWatchLogsClient
+  events: EventBridgeClient
+  secrets: SecretsManagerClient
+  ssm: SSMClient
+  ec2: EC2Client
+}
 
 test.before(async () => {
   f = await startCfn()
@@ -41,168 +50,7 @@ test.after.always(async () => {
   await f?.server.close()
 })
 
-const ALL = `
-AWSTemplateFormatVersion: '2010-09-09'
-Description: every provider and every intrinsic
-Parameters:
-  Env:
-    Type: String
-    AllowedValues: [dev, prod]
-    Default: dev
-  Subnets:
-    Type: CommaDelimitedList
-    Default: "a,b,c"
-  Secret:
-    Type: String
-    NoEcho: true
-    Default: hunter2
-  Prefix:
-    Type: AWS::SSM::Parameter::Value<String>
-    Default: /cfn/test/prefix
-Mappings:
-  Sizes:
-    dev: {Memory: 128}
-    prod: {Memory: 512}
-Conditions:
-  IsProd: !Equals [!Ref Env, prod]
-  IsDev: !Not [!Condition IsProd]
-  Both: !And [!Condition IsDev, !Or [!Equals [a, a], !Condition IsProd]]
-Resources:
-  Role:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Principal: {Service: lambda.amazonaws.com}
-            Action: sts:AssumeRole
-      ManagedPolicyArns: [!Ref Managed]
-      Policies:
-        - PolicyName: logs
-          PolicyDocument:
-            Version: '2012-10-17'
-            Statement:
-              - {Effect: Allow, Action: 'logs:*', Resource: '*'}
-  Managed:
-    Type: AWS::IAM::ManagedPolicy
-    Properties:
-      PolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - {Effect: Allow, Action: 's3:ListAllMyBuckets', Resource: '*'}
-  Inline:
-    Type: AWS::IAM::Policy
-    Properties:
-      PolicyName: extra
-      Roles: [!Ref Role]
-      PolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - {Effect: Allow, Action: 's3:GetObject', Resource: !Sub 'arn:\${AWS::Partition}:s3:::\${Bucket}/*'}
-  Profile:
-    Type: AWS::IAM::InstanceProfile
-    Properties:
-      Roles: [!Ref Role]
-  Bucket:
-    Type: AWS::S3::Bucket
-    Properties:
-      BucketName: !Join ['-', [!Ref Prefix, cfn, !Ref Env, !Select [1, !Ref Subnets]]]
-  Logs:
-    Type: AWS::Logs::LogGroup
-    Properties:
-      LogGroupName: !Sub '/aws/lambda/\${AWS::StackName}-echo'
-      RetentionInDays: 7
-  Echo:
-    Type: AWS::Lambda::Function
-    DependsOn: Logs
-    Properties:
-      FunctionName: !Sub '\${AWS::StackName}-echo'
-      Runtime: nodejs22.x
-      Handler: index.handler
-      Role: !GetAtt Role.Arn
-      Timeout: 5
-      MemorySize: !FindInMap [Sizes, !Ref Env, Memory]
-      Environment:
-        Variables:
-          BUCKET: !Ref Bucket
-          ENCODED: !Base64 hello
-      Code:
-        ZipFile: |
-          const response = require('cfn-response');
-          exports.handler = async (event, context) => {
-            const props = event.ResourceProperties;
-            if (props.Mode === 'fail') {
-              await response.send(event, context, response.FAILED, {Reason: 'told to fail'});
-              return;
-            }
-            if (props.Mode === 'silent') return;
-            await response.send(event, context, response.SUCCESS, {Echo: props.Value + '!', Type: event.RequestType}, 'echo-' + props.Value);
-          };
-  EchoPermission:
-    Type: AWS::Lambda::Permission
-    Properties:
-      Action: lambda:InvokeFunction
-      FunctionName: !Ref Echo
-      Principal: events.amazonaws.com
-      SourceArn: !GetAtt Schedule.Arn
-  Schedule:
-    Type: AWS::Events::Rule
-    Properties:
-      ScheduleExpression: rate(1 hour)
-      State: DISABLED
-      Targets:
-        - Id: echo
-          Arn: !GetAtt Echo.Arn
-  Password:
-    Type: AWS::SecretsManager::Secret
-    Properties:
-      GenerateSecretString:
-        SecretStringTemplate: '{"username":"alice"}'
-        GenerateStringKey: password
-        PasswordLength: 20
-        ExcludePunctuation: true
-  Copy:
-    Type: AWS::SSM::Parameter
-    Properties:
-      Type: String
-      Value: !Sub '{{resolve:secretsmanager:\${Password}:SecretString:username}}-{{resolve:ssm:/cfn/test/prefix}}'
-  Group:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: !Sub 'for \${AWS::StackName} in \${AWS::Region}'
-      SecurityGroupIngress:
-        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Select [0, !Cidr [10.0.0.0/16, 4, 8]]}
-  Custom:
-    Type: Custom::Echo
-    Properties:
-      ServiceToken: !GetAtt Echo.Arn
-      Value: !If [IsProd, big, small]
-      Number: 42
-  OnlyInProd:
-    Type: AWS::S3::Bucket
-    Condition: IsProd
-Outputs:
-  Echo:
-    Value: !GetAtt Custom.Echo
-  CustomId:
-    Value: !Ref Custom
-  Azs:
-    Value: !Join [',', !GetAZs '']
-  Split:
-    Value: !Select [2, !Split ['/', 'a/b/c']]
-  Secret:
-    Value: !Ref Secret
-  Both:
-    Condition: Both
-    Value: !Sub ['\${X}-\${Y}', {X: !Ref Env, Y: !GetAtt Bucket.Arn}]
-  ProfileArn:
-    Value: !GetAtt Profile.Arn
-  GroupId:
-    Value: !GetAtt Group.GroupId
-  NoValue:
-    Value: !If [IsProd, !Ref OnlyInProd, none]
-`
+const ALL = readFileSync(new URL('./fixtures/every-intrinsic.yaml', import.meta.url), 'utf8')
 
 test('a YAML template with every intrinsic deploys every provider, then deletes it all', async (t) => {
   const refused = await failure(f.cfn.send(new CreateStackCommand({StackName: 'all', TemplateBody: ALL})))
@@ -272,19 +120,33 @@ test('a YAML template with every intrinsic deploys every provider, then deletes 
   )
   const updated = await settled(f.cfn, 'all', 80_000)
   const updateEvents = await eventsOf(f.cfn, 'all')
-  t.is(updated.StackStatus, 'UPDATE_COMPLETE', updateEvents.filter((e) => e.ResourceStatus?.endsWith('FAILED')).map((e) => `${e.LogicalResourceId}: ${e.ResourceStatusReason}`).join('\n'))
+  t.is(
+    updated.StackStatus,
+    'UPDATE_COMPLETE',
+    updateEvents
+      .filter((e) => e.ResourceStatus?.endsWith('FAILED'))
+      .map((e) => `${e.LogicalResourceId}: ${e.ResourceStatusReason}`)
+      .join('\n'),
+  )
   const after = Object.fromEntries((updated.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]))
   t.is(after.Echo, 'big!')
   t.is(after.CustomId, 'echo-big')
   t.true(after.NoValue!.startsWith('all-onlyinprod-'))
   t.is((await clients.lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'all-echo'}))).MemorySize, 512)
   // The old physical custom resource was deleted in clean-up, the bucket moved to its new name.
-  t.true(updateEvents.some((e) => e.LogicalResourceId === 'Custom' && e.ResourceStatus === 'DELETE_COMPLETE' && e.PhysicalResourceId === 'echo-small'))
+  t.true(
+    updateEvents.some(
+      (e) => e.LogicalResourceId === 'Custom' && e.ResourceStatus === 'DELETE_COMPLETE' && e.PhysicalResourceId === 'echo-small',
+    ),
+  )
 
   await f.cfn.send(new DeleteStackCommand({StackName: 'all'}))
   const deleted = await settled(f.cfn, (await f.cfn.send(new DescribeStacksCommand({StackName: 'all'}))).Stacks![0]!.StackId!, 80_000)
   t.is(deleted.StackStatus, 'DELETE_COMPLETE')
-  t.is((await failure(clients.lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'all-echo'})))).name, 'ResourceNotFoundException')
+  t.is(
+    (await failure(clients.lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'all-echo'})))).name,
+    'ResourceNotFoundException',
+  )
   t.is((await failure(clients.secrets.send(new GetSecretValueCommand({SecretId: passwordArn})))).name, 'ResourceNotFoundException')
   t.is((await failure(clients.ssm.send(new GetParameterCommand({Name: copyName})))).name, 'ParameterNotFound')
   t.is((await failure(f.iam.send(new GetRoleCommand({RoleName: roleName})))).name, 'NoSuchEntityException')
@@ -326,18 +188,27 @@ const customTemplate = (mode: string, extra: Record<string, unknown> = {}) =>
     },
   })
 
-test('a custom resource answering FAILED fails the stack with the function\'s reason and rolls back', async (t) => {
-  await f.cfn.send(new CreateStackCommand({StackName: 'custom-fail', TemplateBody: customTemplate('fail'), Capabilities: ['CAPABILITY_IAM']}))
+test("a custom resource answering FAILED fails the stack with the function's reason and rolls back", async (t) => {
+  await f.cfn.send(
+    new CreateStackCommand({StackName: 'custom-fail', TemplateBody: customTemplate('fail'), Capabilities: ['CAPABILITY_IAM']}),
+  )
   const stack = await settled(f.cfn, 'custom-fail', 60_000)
   t.is(stack.StackStatus, 'ROLLBACK_COMPLETE')
   const events = await eventsOf(f.cfn, 'custom-fail')
   const failed = events.find((e) => e.LogicalResourceId === 'Thing' && e.ResourceStatus === 'CREATE_FAILED')!
-  t.regex(failed.ResourceStatusReason!, /^Received response status \[FAILED\] from custom resource\. Message returned: the folders could not be made \(RequestId: /)
+  t.regex(
+    failed.ResourceStatusReason!,
+    /^Received response status \[FAILED\] from custom resource\. Message returned: the folders could not be made \(RequestId: /,
+  )
 })
 
 test('a custom resource whose function never answers fails after its timeout on the emulator clock', async (t) => {
   await f.cfn.send(
-    new CreateStackCommand({StackName: 'custom-silent', TemplateBody: customTemplate('silent', {ServiceTimeout: 120}), Capabilities: ['CAPABILITY_IAM']}),
+    new CreateStackCommand({
+      StackName: 'custom-silent',
+      TemplateBody: customTemplate('silent', {ServiceTimeout: 120}),
+      Capabilities: ['CAPABILITY_IAM'],
+    }),
   )
   // Wait until the request is out, then move the clock past the timeout instead of sleeping two minutes.
   for (let i = 0; i < 400; i++) {

@@ -21,7 +21,13 @@ import {
   waitUntilStackDeleteComplete,
 } from '@aws-sdk/client-cloudformation'
 import {GetGroupCommand, GetUserCommand, ListAccessKeysCommand} from '@aws-sdk/client-iam'
-import {GetBucketEncryptionCommand, GetBucketVersioningCommand, HeadBucketCommand, PutObjectCommand, DeleteObjectCommand} from '@aws-sdk/client-s3'
+import {
+  DeleteObjectCommand,
+  GetBucketEncryptionCommand,
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3'
 import test from 'ava'
 import {body, type CfnFixture, eventsOf, failure, settled, startCfn} from './helpers.js'
 
@@ -47,7 +53,12 @@ test('a bucket and IAM users in a group: created, described, events in order, de
           BucketName: {'Fn::Sub': 'cfn-basic-${Env}'},
           VersioningConfiguration: {Status: 'Enabled'},
           BucketEncryption: {ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: {SSEAlgorithm: 'AES256'}}]},
-          PublicAccessBlockConfiguration: {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true},
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
         },
       },
       Group: {
@@ -56,7 +67,10 @@ test('a bucket and IAM users in a group: created, described, events in order, de
           Policies: [
             {
               PolicyName: 'read',
-              PolicyDocument: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: 's3:GetObject', Resource: {'Fn::Sub': '${Bucket.Arn}/*'}}]},
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [{Effect: 'Allow', Action: 's3:GetObject', Resource: {'Fn::Sub': '${Bucket.Arn}/*'}}],
+              },
             },
           ],
         },
@@ -74,7 +88,9 @@ test('a bucket and IAM users in a group: created, described, events in order, de
   t.is(refused.name, 'InsufficientCapabilitiesException')
   t.is(refused.message, 'Requires capabilities : [CAPABILITY_NAMED_IAM]')
 
-  const {StackId} = await f.cfn.send(new CreateStackCommand({StackName: 'basic', TemplateBody: body(template), Capabilities: ['CAPABILITY_NAMED_IAM']}))
+  const {StackId} = await f.cfn.send(
+    new CreateStackCommand({StackName: 'basic', TemplateBody: body(template), Capabilities: ['CAPABILITY_NAMED_IAM']}),
+  )
   t.regex(StackId!, /^arn:aws:cloudformation:us-east-1:000000000000:stack\/basic\/[0-9a-f-]{36}$/)
   await waitUntilStackCreateComplete(waiter(f.cfn), {StackName: 'basic'})
   const {Stacks} = await f.cfn.send(new DescribeStacksCommand({StackName: 'basic'}))
@@ -91,13 +107,19 @@ test('a bucket and IAM users in a group: created, described, events in order, de
   const sse = await f.s3.send(new GetBucketEncryptionCommand({Bucket: 'cfn-basic-dev'}))
   t.is(sse.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm, 'AES256')
   const group = await f.iam.send(new GetGroupCommand({GroupName: outputs.GroupName}))
-  t.deepEqual(group.Users?.map((u) => u.UserName), ['cfn-basic-alice'])
+  t.deepEqual(
+    group.Users?.map((u) => u.UserName),
+    ['cfn-basic-alice'],
+  )
   const keys = await f.iam.send(new ListAccessKeysCommand({UserName: 'cfn-basic-alice'}))
   t.is(keys.AccessKeyMetadata?.[0]?.AccessKeyId, outputs.KeyId)
 
   // Resources and events as AWS lists them: the stack first, each resource's IN_PROGRESS before its COMPLETE, dependencies first.
   const resources = await f.cfn.send(new ListStackResourcesCommand({StackName: 'basic'}))
-  t.deepEqual(resources.StackResourceSummaries?.map((r) => r.ResourceStatus), ['CREATE_COMPLETE', 'CREATE_COMPLETE', 'CREATE_COMPLETE', 'CREATE_COMPLETE'])
+  t.deepEqual(
+    resources.StackResourceSummaries?.map((r) => r.ResourceStatus),
+    ['CREATE_COMPLETE', 'CREATE_COMPLETE', 'CREATE_COMPLETE', 'CREATE_COMPLETE'],
+  )
   const events = await eventsOf(f.cfn, 'basic')
   t.is(events[0]!.ResourceStatus, 'CREATE_IN_PROGRESS')
   t.is(events[0]!.ResourceStatusReason, 'User Initiated')
@@ -107,7 +129,10 @@ test('a bucket and IAM users in a group: created, described, events in order, de
   t.true(at('Bucket', 'CREATE_COMPLETE') < at('Group', 'CREATE_IN_PROGRESS'))
   t.true(at('Group', 'CREATE_COMPLETE') < at('User', 'CREATE_IN_PROGRESS'))
   t.true(at('User', 'CREATE_COMPLETE') < at('Key', 'CREATE_IN_PROGRESS'))
-  t.is(events.find((e) => e.LogicalResourceId === 'Bucket' && e.ResourceStatusReason === 'Resource creation Initiated')?.PhysicalResourceId, 'cfn-basic-dev')
+  t.is(
+    events.find((e) => e.LogicalResourceId === 'Bucket' && e.ResourceStatusReason === 'Resource creation Initiated')?.PhysicalResourceId,
+    'cfn-basic-dev',
+  )
 
   const exports = await f.cfn.send(new ListExportsCommand({}))
   t.true(exports.Exports!.some((e) => e.Name === 'cfn-basic-bucket-arn' && e.Value === 'arn:aws:s3:::cfn-basic-dev'))
@@ -154,7 +179,10 @@ test('a failing resource rolls the create back: ROLLBACK_COMPLETE, every created
   const rollback = events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')!
   t.is(rollback.ResourceStatusReason, 'The following resource(s) failed to create: [Bad]. Rollback requested by user.')
   t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-rollback-good'})))).status, 404)
-  t.deepEqual(events.map((e) => e.ResourceStatus).filter((s) => s?.startsWith('ROLLBACK')), ['ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE'])
+  t.deepEqual(
+    events.map((e) => e.ResourceStatus).filter((s) => s?.startsWith('ROLLBACK')),
+    ['ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE'],
+  )
   // A rolled-back stack can only be deleted.
   await f.cfn.send(new DeleteStackCommand({StackName: 'rollback'}))
   await waitUntilStackDeleteComplete(waiter(f.cfn), {StackName: 'rollback'})
@@ -188,7 +216,9 @@ test('update by diff: in place, then a bucket replaced new-first with the old on
   }
   await f.cfn.send(new CreateStackCommand({StackName: 'update', TemplateBody: body(v1), Capabilities: ['CAPABILITY_IAM']}))
   t.is((await settled(f.cfn, 'update')).StackStatus, 'CREATE_COMPLETE')
-  const noChange = await failure(f.cfn.send(new UpdateStackCommand({StackName: 'update', TemplateBody: body(v1), Capabilities: ['CAPABILITY_IAM']})))
+  const noChange = await failure(
+    f.cfn.send(new UpdateStackCommand({StackName: 'update', TemplateBody: body(v1), Capabilities: ['CAPABILITY_IAM']})),
+  )
   t.is(noChange.message, 'No updates are to be performed.')
 
   const v2 = structuredClone(v1) as typeof v1 & {Resources: {Bucket: {Properties: Record<string, unknown>}}}
@@ -207,8 +237,15 @@ test('update by diff: in place, then a bucket replaced new-first with the old on
   t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-update-one'})))).status, 404)
   const events = await eventsOf(f.cfn, 'update')
   const i = (status: string, physical?: string) =>
-    events.findLastIndex((e) => e.LogicalResourceId === status.split(':')[0] && e.ResourceStatus === status.split(':')[1] && (physical === undefined || e.PhysicalResourceId === physical))
-  const replacing = events.find((e) => e.ResourceStatusReason?.startsWith('Requested update requires the creation of a new physical resource'))
+    events.findLastIndex(
+      (e) =>
+        e.LogicalResourceId === status.split(':')[0] &&
+        e.ResourceStatus === status.split(':')[1] &&
+        (physical === undefined || e.PhysicalResourceId === physical),
+    )
+  const replacing = events.find((e) =>
+    e.ResourceStatusReason?.startsWith('Requested update requires the creation of a new physical resource'),
+  )
   t.truthy(replacing)
   t.true(i('Bucket:UPDATE_COMPLETE', 'cfn-update-two') < i('update:UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'))
   t.true(i('update:UPDATE_COMPLETE_CLEANUP_IN_PROGRESS') < i('Bucket:DELETE_COMPLETE', 'cfn-update-one'))
@@ -231,12 +268,18 @@ test('a failing update rolls back to the previous template: UPDATE_ROLLBACK_COMP
   const stack = await settled(f.cfn, 'urb')
   t.is(stack.StackStatus, 'UPDATE_ROLLBACK_COMPLETE')
   const events = await eventsOf(f.cfn, 'urb')
-  t.is(events.find((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS')?.ResourceStatusReason, 'The following resource(s) failed to create: [Broken]. ')
+  t.is(
+    events.find((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS')?.ResourceStatusReason,
+    'The following resource(s) failed to create: [Broken]. ',
+  )
   t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-urb-extra'})))).status, 404)
   t.is((await f.s3.send(new GetBucketVersioningCommand({Bucket: 'cfn-urb-one'}))).Status, 'Suspended')
   t.is((await f.cfn.send(new GetTemplateCommand({StackName: 'urb'}))).TemplateBody, body(v1))
   const resources = await f.cfn.send(new DescribeStackResourcesCommand({StackName: 'urb'}))
-  t.deepEqual(resources.StackResources?.map((r) => r.LogicalResourceId), ['Bucket'])
+  t.deepEqual(
+    resources.StackResources?.map((r) => r.LogicalResourceId),
+    ['Bucket'],
+  )
   await f.cfn.send(new DeleteStackCommand({StackName: 'urb'}))
   await waitUntilStackDeleteComplete(waiter(f.cfn), {StackName: 'urb'})
 })
@@ -256,7 +299,10 @@ test('delete: a non-empty bucket fails DELETE_FAILED, Retain is skipped, a retry
   t.is(failed.StackStatus, 'DELETE_FAILED')
   t.is(failed.StackStatusReason, 'The following resource(s) failed to delete: [Full]. ')
   const events = await eventsOf(f.cfn, 'del')
-  t.regex(events.find((e) => e.ResourceStatus === 'DELETE_FAILED' && e.LogicalResourceId === 'Full')!.ResourceStatusReason!, /BucketNotEmpty/)
+  t.regex(
+    events.find((e) => e.ResourceStatus === 'DELETE_FAILED' && e.LogicalResourceId === 'Full')!.ResourceStatusReason!,
+    /BucketNotEmpty/,
+  )
   t.truthy(events.find((e) => e.LogicalResourceId === 'Kept' && e.ResourceStatus === 'DELETE_SKIPPED'))
   await f.s3.send(new HeadBucketCommand({Bucket: 'cfn-del-kept'}))
   await f.s3.send(new DeleteObjectCommand({Bucket: 'cfn-del-full', Key: 'x'}))
@@ -292,7 +338,13 @@ test('refusals: cycle with its path, unknown type, bad parameter value, missing 
     Resources: {B: {Type: 'AWS::S3::Bucket'}},
   }
   const bad = await failure(
-    f.cfn.send(new CreateStackCommand({StackName: 'params', TemplateBody: body(params), Parameters: [{ParameterKey: 'Env', ParameterValue: 'staging'}]})),
+    f.cfn.send(
+      new CreateStackCommand({
+        StackName: 'params',
+        TemplateBody: body(params),
+        Parameters: [{ParameterKey: 'Env', ParameterValue: 'staging'}],
+      }),
+    ),
   )
   t.is(bad.message, "Parameter 'Env' must be one of AllowedValues")
   const big = await failure(
@@ -324,7 +376,9 @@ test('refusals: cycle with its path, unknown type, bad parameter value, missing 
   const missing = await failure(f.cfn.send(new CreateStackCommand({StackName: 'params', TemplateBody: body(params)})))
   t.is(missing.message, 'Parameters: [Env] must have values')
   const extra = await failure(
-    f.cfn.send(new CreateStackCommand({StackName: 'params', TemplateBody: body(params), Parameters: [{ParameterKey: 'Nope', ParameterValue: 'x'}]})),
+    f.cfn.send(
+      new CreateStackCommand({StackName: 'params', TemplateBody: body(params), Parameters: [{ParameterKey: 'Nope', ParameterValue: 'x'}]}),
+    ),
   )
   t.is(extra.message, 'Parameters: [Nope] do not exist in the template')
   const att = {Resources: {B: {Type: 'AWS::S3::Bucket'}}, Outputs: {X: {Value: {'Fn::GetAtt': ['B', 'Nope']}}}}
@@ -342,13 +396,18 @@ test('refusals: cycle with its path, unknown type, bad parameter value, missing 
 
 test('exports and imports: a missing export fails the stack, an imported export cannot be deleted', async (t) => {
   const importer = {
-    Resources: {B: {Type: 'AWS::S3::Bucket', Properties: {BucketName: {'Fn::Join': ['-', [{'Fn::ImportValue': 'cfn-shared-prefix'}, 'importer']]}}}},
+    Resources: {
+      B: {Type: 'AWS::S3::Bucket', Properties: {BucketName: {'Fn::Join': ['-', [{'Fn::ImportValue': 'cfn-shared-prefix'}, 'importer']]}}},
+    },
   }
   await f.cfn.send(new CreateStackCommand({StackName: 'importer-early', TemplateBody: body(importer)}))
   const early = await settled(f.cfn, 'importer-early')
   t.is(early.StackStatus, 'ROLLBACK_COMPLETE')
   const events = await eventsOf(f.cfn, 'importer-early')
-  t.is(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason, 'No export named cfn-shared-prefix found. Rollback requested by user.')
+  t.is(
+    events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason,
+    'No export named cfn-shared-prefix found. Rollback requested by user.',
+  )
 
   const exporter = {
     Resources: {B: {Type: 'AWS::S3::Bucket', Properties: {BucketName: 'cfn-shared'}}},

@@ -9,14 +9,14 @@
  */
 import {randomBytes, randomUUID} from 'node:crypto'
 import {AwsError} from '../../errors.js'
-import {alreadyExists, insufficientCapabilities} from './errors.js'
 import type {ServiceEnvironment} from '../../types.js'
 import {ACCOUNT_ID} from '../../types.js'
+import {alreadyExists, insufficientCapabilities} from './errors.js'
 import {type EvalContext, evaluate, evaluateCondition, included} from './intrinsics.js'
 import {type GivenParameter, MASK, parameterValues, resolveParameters, type StackParameter, ssmParameterType} from './parameters.js'
 import {Clients} from './providers/clients.js'
 import {isCustomType, providerFor} from './providers/index.js'
-import {type Attributes, type EngineHooks, type ProvisionContext, reasonOf, type ResourceProvider} from './providers/types.js'
+import {type Attributes, type EngineHooks, type ProvisionContext, type ResourceProvider, reasonOf} from './providers/types.js'
 import {
   type ChangeRecord,
   type ChangeSetRecord,
@@ -128,7 +128,10 @@ export class Engine {
 
   private checkAttributes(template: Template): void {
     const check = (value: unknown): void => {
-      if (Array.isArray(value)) return value.forEach(check)
+      if (Array.isArray(value)) {
+        for (const item of value) check(item)
+        return
+      }
       if (!value || typeof value !== 'object') return
       const record = value as Record<string, unknown>
       const keys = Object.keys(record)
@@ -164,7 +167,15 @@ export class Engine {
 
   // ---------------------------------------------------------------- events and statuses
 
-  private event(stack: StackRecord, logicalId: string, type: string, status: string, reason?: string, physicalId?: string, props?: unknown): void {
+  private event(
+    stack: StackRecord,
+    logicalId: string,
+    type: string,
+    status: string,
+    reason?: string,
+    physicalId?: string,
+    props?: unknown,
+  ): void {
     stack.events.push({
       EventId: randomUUID(),
       StackId: stack.stackId,
@@ -240,9 +251,12 @@ export class Engine {
         const value = record.attributes[attribute]
         if (value === undefined) {
           if (isCustomType(record.type)) {
-            throw new ResourceFailure(`CustomResource attribute error: Vendor response doesn't contain ${attribute} key in object ${stack.stackId}|${id}|${record.physicalId}`)
+            throw new ResourceFailure(
+              `CustomResource attribute error: Vendor response doesn't contain ${attribute} key in object ${stack.stackId}|${id}|${record.physicalId}`,
+            )
           }
-          if (record.type === 'AWS::CloudFormation::Stack') throw new ResourceFailure(`Nested stack ${id} has no output ${attribute.slice('Outputs.'.length)}`)
+          if (record.type === 'AWS::CloudFormation::Stack')
+            throw new ResourceFailure(`Nested stack ${id} has no output ${attribute.slice('Outputs.'.length)}`)
           throw new ResourceFailure(`Attribute ${attribute} of ${id} is not available`)
         }
         return value
@@ -281,7 +295,9 @@ export class Engine {
       const ssm = await clients.ssm()
       const {GetParameterCommand} = await import('@aws-sdk/client-ssm')
       try {
-        const got = await ssm.send(new GetParameterCommand({Name: version ? `${name}:${version}` : name, WithDecryption: service === 'ssm-secure'}))
+        const got = await ssm.send(
+          new GetParameterCommand({Name: version ? `${name}:${version}` : name, WithDecryption: service === 'ssm-secure'}),
+        )
         return got.Parameter?.Value ?? ''
       } catch (error) {
         throw new ResourceFailure(`Unable to resolve the dynamic reference {{resolve:${service}:${reference}}}: ${reasonOf(error)}`)
@@ -290,12 +306,15 @@ export class Engine {
     const parts = reference.split(':')
     const id = reference.startsWith('arn:') ? parts.splice(0, 7).join(':') : parts.shift()!
     const [field = 'SecretString', jsonKey, stage, versionId] = parts
-    if (field !== 'SecretString') throw new ResourceFailure(`Dynamic reference {{resolve:secretsmanager:${reference}}}: only SecretString can be read`)
+    if (field !== 'SecretString')
+      throw new ResourceFailure(`Dynamic reference {{resolve:secretsmanager:${reference}}}: only SecretString can be read`)
     const secrets = await clients.secrets()
     const {GetSecretValueCommand} = await import('@aws-sdk/client-secrets-manager')
     let text: string
     try {
-      const got = await secrets.send(new GetSecretValueCommand({SecretId: id, VersionStage: stage || undefined, VersionId: versionId || undefined}))
+      const got = await secrets.send(
+        new GetSecretValueCommand({SecretId: id, VersionStage: stage || undefined, VersionId: versionId || undefined}),
+      )
       text = got.SecretString ?? ''
     } catch (error) {
       throw new ResourceFailure(`Unable to resolve the dynamic reference {{resolve:secretsmanager:${reference}}}: ${reasonOf(error)}`)
@@ -351,7 +370,9 @@ export class Engine {
   private required(provider: ResourceProvider, record: ResourceRecord, props: Record<string, unknown>): void {
     const missing = (provider.required ?? []).filter((key) => props[key] === undefined)
     if (missing.length > 0) {
-      throw new ResourceFailure(`Properties validation failed for resource ${record.logicalId} with message: #: required key [${missing[0]}] not found`)
+      throw new ResourceFailure(
+        `Properties validation failed for resource ${record.logicalId} with message: #: required key [${missing[0]}] not found`,
+      )
     }
   }
 
@@ -397,7 +418,11 @@ export class Engine {
 
   /** Deletes one resource (or skips it under Retain); throws when the service refuses, as AWS does (DELETE_FAILED). */
   private async deleteResource(stack: StackRecord, record: ResourceRecord, retain: boolean, template?: Template): Promise<void> {
-    if (retain || record.deletionPolicy === 'Retain' || (record.deletionPolicy === 'RetainExceptOnCreate' && stack.operation !== 'rollback')) {
+    if (
+      retain ||
+      record.deletionPolicy === 'Retain' ||
+      (record.deletionPolicy === 'RetainExceptOnCreate' && stack.operation !== 'rollback')
+    ) {
       this.resourceStatus(stack, record, 'DELETE_SKIPPED')
       return
     }
@@ -409,7 +434,10 @@ export class Engine {
     this.resourceStatus(stack, record, 'DELETE_IN_PROGRESS')
     try {
       const provider = providerFor(record.type)!
-      const props = (await this.resolveDynamic(regionOf(stack.stackId), record.properties).catch(() => record.properties)) as Record<string, unknown>
+      const props = (await this.resolveDynamic(regionOf(stack.stackId), record.properties).catch(() => record.properties)) as Record<
+        string,
+        unknown
+      >
       await provider.delete(this.provisionContext(stack, record), record.physicalId, props)
       this.resourceStatus(stack, record, 'DELETE_COMPLETE')
     } catch (error) {
@@ -472,7 +500,12 @@ export class Engine {
   }
 
   /** Deletes resources in reverse dependency order; those that fail (and what they depend on) stay. */
-  private async deleteAll(stack: StackRecord, records: ResourceRecord[], template: Template | undefined, retain: string[] = []): Promise<string[]> {
+  private async deleteAll(
+    stack: StackRecord,
+    records: ResourceRecord[],
+    template: Template | undefined,
+    retain: string[] = [],
+  ): Promise<string[]> {
     const ids = records.map((r) => r.logicalId)
     const byId = new Map(records.map((r) => [r.logicalId, r]))
     const graph = template ? dependencyGraph(template) : new Map<string, string[]>()
@@ -495,7 +528,9 @@ export class Engine {
   async createStack(input: StackInput): Promise<StackRecord> {
     if (this.state.find(input.stackName)) throw alreadyExists(`Stack [${input.stackName}] already exists`)
     if (!/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/.test(input.stackName)) {
-      throw validationError(`1 validation error detected: Value '${input.stackName}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`)
+      throw validationError(
+        `1 validation error detected: Value '${input.stackName}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+      )
     }
     const template = await this.template(input.templateBody)
     const parameters = resolveParameters(template, input.parameters)
@@ -576,7 +611,10 @@ export class Engine {
   private imports(template: Template, ctx: EvalContext): string[] {
     const names: string[] = []
     const find = (value: unknown): void => {
-      if (Array.isArray(value)) return value.forEach(find)
+      if (Array.isArray(value)) {
+        for (const item of value) find(item)
+        return
+      }
       if (!value || typeof value !== 'object') return
       const record = value as Record<string, unknown>
       if (Object.keys(record).length === 1 && 'Fn::ImportValue' in record) {
@@ -607,7 +645,11 @@ export class Engine {
     let failedIds: string[] = []
     if (missing.length > 0) reason = `No export named ${missing[0]} found`
     else {
-      const result = await this.walk(ids, (id) => graph.get(id) ?? [], (id) => this.createResource({stack, template, ctx}, id))
+      const result = await this.walk(
+        ids,
+        (id) => graph.get(id) ?? [],
+        (id) => this.createResource({stack, template, ctx}, id),
+      )
       failedIds = result.failed
       if (failedIds.length > 0) reason = `The following resource(s) failed to create: [${failedIds.sort().join(', ')}]. `
       else {
@@ -697,7 +739,11 @@ export class Engine {
       if (!output.ExportName) continue
       const users = this.state.importers(output.ExportName).filter((other) => other !== stack)
       if (users.length > 0) {
-        this.stackStatus(stack, 'DELETE_FAILED', `Export ${output.ExportName} cannot be deleted as it is in use by ${users.map((u) => u.stackName).join(', ')}`)
+        this.stackStatus(
+          stack,
+          'DELETE_FAILED',
+          `Export ${output.ExportName} cannot be deleted as it is in use by ${users.map((u) => u.stackName).join(', ')}`,
+        )
         return
       }
     }
@@ -735,13 +781,18 @@ export class Engine {
     this.checkCapabilities(template, input.capabilities)
     const changes = await this.changes(stack, template, parameters)
     const sameOutputs = same(template.Outputs ?? {}, (await this.template(stack.templateBody)).Outputs ?? {})
-    if (changes.length === 0 && sameOutputs && same(parameters, stack.parameters) && same(input.tags, stack.tags)) {
+    if (changes.length === 0 && sameOutputs && sameParameters(parameters, stack.parameters) && same(input.tags, stack.tags)) {
       throw validationError('No updates are to be performed.')
     }
     this.beginUpdate(stack, input, template, parameters)
   }
 
-  private beginUpdate(stack: StackRecord, input: Omit<StackInput, 'stackName' | 'region'>, template: Template, parameters: StackParameter[]): void {
+  private beginUpdate(
+    stack: StackRecord,
+    input: Omit<StackInput, 'stackName' | 'region'>,
+    template: Template,
+    parameters: StackParameter[],
+  ): void {
     stack.previous = {templateBody: stack.templateBody, parameters: stack.parameters, outputs: stack.outputs}
     stack.templateBody = input.templateBody
     stack.parameters = parameters
@@ -781,7 +832,7 @@ export class Engine {
         async (id) => {
           const existing = stack.resources[id]
           const declared = template.Resources[id]!
-          if (!existing || !existing.physicalId) {
+          if (!existing?.physicalId) {
             touched.set(id, 'created')
             await this.createResource({stack, template, ctx}, id)
             return
@@ -796,17 +847,31 @@ export class Engine {
             throw new ResourceFailure(id)
           }
           if (existing.type !== declared.Type) {
-            this.resourceStatus(stack, existing, 'UPDATE_FAILED', `Update of resource type is not permitted. The new template modifies resource type of resource ${id}.`)
+            this.resourceStatus(
+              stack,
+              existing,
+              'UPDATE_FAILED',
+              `Update of resource type is not permitted. The new template modifies resource type of resource ${id}.`,
+            )
             throw new ResourceFailure(id)
           }
           if (same(props, existing.properties)) return
           const provider = providerFor(declared.Type)!
-          const changed = [...new Set([...Object.keys(props), ...Object.keys(existing.properties)])].filter((key) => !same(props[key], existing.properties[key]))
-          const resolved = async (value: Record<string, unknown>) => (await this.resolveDynamic(ctx.region, value)) as Record<string, unknown>
+          const changed = [...new Set([...Object.keys(props), ...Object.keys(existing.properties)])].filter(
+            (key) => !same(props[key], existing.properties[key]),
+          )
+          const resolved = async (value: Record<string, unknown>) =>
+            (await this.resolveDynamic(ctx.region, value)) as Record<string, unknown>
           if (this.replaces(provider, changed) || !provider.update) {
             touched.set(id, 'replaced')
             const old = {...existing}
-            this.resourceStatus(stack, existing, 'UPDATE_IN_PROGRESS', 'Requested update requires the creation of a new physical resource; hence creating one.', props)
+            this.resourceStatus(
+              stack,
+              existing,
+              'UPDATE_IN_PROGRESS',
+              'Requested update requires the creation of a new physical resource; hence creating one.',
+              props,
+            )
             try {
               this.required(provider, existing, props)
               const record = {...existing, physicalId: undefined}
@@ -828,7 +893,11 @@ export class Engine {
           this.resourceStatus(stack, existing, 'UPDATE_IN_PROGRESS', undefined, props)
           try {
             this.required(provider, existing, props)
-            const made = await provider.update(this.provisionContext(stack, existing), await resolved(props), await resolved(existing.properties))
+            const made = await provider.update(
+              this.provisionContext(stack, existing),
+              await resolved(props),
+              await resolved(existing.properties),
+            )
             if (made.physicalId !== existing.physicalId) {
               // A custom resource answered with a new physical id: the old one is deleted in clean-up.
               replaced.push({...existing})
@@ -977,7 +1046,14 @@ export class Engine {
   /** What an update would do, resource by resource, with the causing property of each change. */
   async changes(stack: StackRecord | undefined, template: Template, parameters: StackParameter[]): Promise<ChangeRecord[]> {
     const probe = this.newStack(
-      {stackName: stack?.stackName ?? 'probe', templateBody: '', parameters: [], capabilities: [], tags: [], region: stack ? regionOf(stack.stackId) : 'us-east-1'},
+      {
+        stackName: stack?.stackName ?? 'probe',
+        templateBody: '',
+        parameters: [],
+        capabilities: [],
+        tags: [],
+        region: stack ? regionOf(stack.stackId) : 'us-east-1',
+      },
       template,
       parameters,
     )
@@ -992,11 +1068,11 @@ export class Engine {
       return out
     }
     const oldTemplate = await this.template(stack.templateBody)
-    const oldValues = parameterValues(oldTemplate, stack.parameters)
-    const newValues = parameterValues(template, parameters)
-    const changedParams = new Set(
-      Object.keys({...oldValues, ...newValues}).filter((key) => !same(oldValues[key], newValues[key])),
-    )
+    // As given (an SSM parameter type by its name): what the caller changed, not what SSM holds now.
+    const given = (list: StackParameter[]) => list.map((p) => ({...p, resolved: undefined}))
+    const oldValues = parameterValues(oldTemplate, given(stack.parameters))
+    const newValues = parameterValues(template, given(parameters))
+    const changedParams = new Set(Object.keys({...oldValues, ...newValues}).filter((key) => !same(oldValues[key], newValues[key])))
     const replacedIds = new Set<string>()
     const graph = dependencyGraph(template)
     // In dependency order, so a replacement is known before what refers to it.
@@ -1037,7 +1113,8 @@ export class Engine {
           const refs = new Set<string>()
           collectReferences(newProps[key], refs)
           for (const name of refs) {
-            if (changedParams.has(name)) details.push({Target: target, Evaluation: 'Static', ChangeSource: 'ParameterReference', CausingEntity: name})
+            if (changedParams.has(name))
+              details.push({Target: target, Evaluation: 'Static', ChangeSource: 'ParameterReference', CausingEntity: name})
             else if (replacedIds.has(name.split('.')[0]!)) {
               details.push({Target: target, Evaluation: 'Dynamic', ChangeSource: 'ResourceReference', CausingEntity: name})
             }
@@ -1064,7 +1141,14 @@ export class Engine {
     }
     for (const [id, record] of Object.entries(stack.resources)) {
       if (!newIds.includes(id)) {
-        out.push({Action: 'Remove', LogicalResourceId: id, PhysicalResourceId: record.physicalId, ResourceType: record.type, Scope: [], Details: []})
+        out.push({
+          Action: 'Remove',
+          LogicalResourceId: id,
+          PhysicalResourceId: record.physicalId,
+          ResourceType: record.type,
+          Scope: [],
+          Details: [],
+        })
       }
     }
     return out
@@ -1075,7 +1159,12 @@ export class Engine {
   ): Promise<{stack: StackRecord; changeSet: ChangeSetRecord}> {
     let stack = this.state.find(input.stackName)
     if (input.changeSetType === 'CREATE') {
-      if (stack && stack.status !== 'REVIEW_IN_PROGRESS') throw new AwsError('AlreadyExistsException', `Stack [${input.stackName}] already exists and cannot be created again with the changeSet [${input.changeSetName}].`, 400)
+      if (stack && stack.status !== 'REVIEW_IN_PROGRESS')
+        throw new AwsError(
+          'AlreadyExistsException',
+          `Stack [${input.stackName}] already exists and cannot be created again with the changeSet [${input.changeSetName}].`,
+          400,
+        )
     } else if (!stack || stack.status === 'REVIEW_IN_PROGRESS') {
       throw validationError(`Stack [${input.stackName}] does not exist`)
     }
@@ -1111,7 +1200,7 @@ export class Engine {
     }
     if (input.changeSetType === 'UPDATE' && changes.length === 0) {
       const oldTemplate = await this.template(stack.templateBody)
-      if (same(template.Outputs ?? {}, oldTemplate.Outputs ?? {}) && same(parameters, stack.parameters)) {
+      if (same(template.Outputs ?? {}, oldTemplate.Outputs ?? {}) && sameParameters(parameters, stack.parameters)) {
         changeSet.status = 'FAILED'
         changeSet.executionStatus = 'UNAVAILABLE'
         changeSet.statusReason = "The submitted information didn't contain changes. Submit different information to create a change set."
@@ -1132,7 +1221,8 @@ export class Engine {
     }
     const template = await this.template(changeSet.templateBody)
     const rollbackOff = disableRollback ?? changeSet.disableRollback
-    for (const other of stack.changeSets) if (other !== changeSet && other.executionStatus === 'AVAILABLE') other.executionStatus = 'OBSOLETE'
+    for (const other of stack.changeSets)
+      if (other !== changeSet && other.executionStatus === 'AVAILABLE') other.executionStatus = 'OBSOLETE'
     changeSet.executionStatus = 'EXECUTE_IN_PROGRESS'
     if (changeSet.type === 'CREATE') {
       stack.templateBody = changeSet.templateBody
@@ -1153,7 +1243,13 @@ export class Engine {
     this.checkUpdatable(stack)
     this.beginUpdate(
       stack,
-      {templateBody: changeSet.templateBody, parameters: [], capabilities: changeSet.capabilities, tags: changeSet.tags, disableRollback: rollbackOff},
+      {
+        templateBody: changeSet.templateBody,
+        parameters: [],
+        capabilities: changeSet.capabilities,
+        tags: changeSet.tags,
+        disableRollback: rollbackOff,
+      },
       template,
       changeSet.parameters,
     )
@@ -1203,7 +1299,9 @@ export class Engine {
     const s3 = await this.clients(region).s3()
     const {GetObjectCommand} = await import('@aws-sdk/client-s3')
     try {
-      const got = await s3.send(new GetObjectCommand({Bucket: bucket, Key: key, VersionId: parsed.searchParams.get('versionId') ?? undefined}))
+      const got = await s3.send(
+        new GetObjectCommand({Bucket: bucket, Key: key, VersionId: parsed.searchParams.get('versionId') ?? undefined}),
+      )
       return await got.Body!.transformToString('utf8')
     } catch (error) {
       throw validationError(`TemplateURL must reference a valid S3 object to which you have access. (${url}: ${(error as Error).name})`)
@@ -1224,7 +1322,8 @@ export class Engine {
       child.terminationProtection = false
       await this.deleteStack(child)
       await this.settle(child.stackId)
-      if ((child.status as string) !== 'DELETE_COMPLETE') throw new Error(`Embedded stack ${child.stackId} was not successfully deleted: ${child.statusReason ?? ''}`)
+      if ((child.status as string) !== 'DELETE_COMPLETE')
+        throw new Error(`Embedded stack ${child.stackId} was not successfully deleted: ${child.statusReason ?? ''}`)
       return {stackId: child.stackId, outputs: {}}
     }
     const body = await this.fetchTemplateUrl(String(props.TemplateURL), region)
@@ -1237,7 +1336,10 @@ export class Engine {
         throw error
       }
       await this.settle(child.stackId)
-      if (child.status !== 'UPDATE_COMPLETE') throw new Error(`Embedded stack ${child.stackId} was not successfully updated. Currently in ${child.status} with reason: ${child.statusReason ?? ''}`)
+      if (child.status !== 'UPDATE_COMPLETE')
+        throw new Error(
+          `Embedded stack ${child.stackId} was not successfully updated. Currently in ${child.status} with reason: ${child.statusReason ?? ''}`,
+        )
       return {stackId: child.stackId, outputs: outputMap(child)}
     }
     const name = ctx.generateName({max: 128}).replace(/[^-a-zA-Z0-9]/g, '')
@@ -1258,7 +1360,9 @@ export class Engine {
     if (record) record.physicalId = child.stackId
     await this.settle(child.stackId)
     if (child.status !== 'CREATE_COMPLETE') {
-      const why = [...child.events].reverse().find((e) => e.LogicalResourceId === child.stackName && /ROLLBACK_IN_PROGRESS|CREATE_FAILED/.test(e.ResourceStatus))
+      const why = [...child.events]
+        .reverse()
+        .find((e) => e.LogicalResourceId === child.stackName && /ROLLBACK_IN_PROGRESS|CREATE_FAILED/.test(e.ResourceStatus))
       const reason = (why?.ResourceStatusReason ?? child.status).replace(/Rollback requested by user\.$/, '')
       throw new Error(`Embedded stack ${child.stackId} was not successfully created: ${reason}`)
     }
@@ -1276,7 +1380,10 @@ export class Engine {
           await s3.send(new HeadBucketCommand({Bucket: name}))
         } catch {
           await s3.send(
-            new CreateBucketCommand({Bucket: name, ...(region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: region as never}})}),
+            new CreateBucketCommand({
+              Bucket: name,
+              ...(region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: region as never}}),
+            }),
           )
         }
         return name
@@ -1297,7 +1404,8 @@ export class Engine {
     const token = String(props.ServiceToken ?? '')
     const match = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([^:]+)(:[^:]+)?$/.exec(token)
     if (!match) {
-      if (token.includes(':sns:')) throw new Error('SNS-backed custom resources are not supported by the ncap emulator (it serves Lambda-backed ones)')
+      if (token.includes(':sns:'))
+        throw new Error('SNS-backed custom resources are not supported by the ncap emulator (it serves Lambda-backed ones)')
       throw new Error(`Invalid service token: ${token}`)
     }
     const region = match[1]!
@@ -1392,13 +1500,19 @@ export class Engine {
       throw new Error(`Invalid response object: the response to ${ctx.logicalId} is not JSON (RequestId: ${requestId})`)
     }
     if (response.RequestId !== requestId || response.LogicalResourceId !== ctx.logicalId || response.StackId !== stack.stackId) {
-      throw new Error(`Invalid response object: its StackId, RequestId or LogicalResourceId does not match the request (RequestId: ${requestId})`)
+      throw new Error(
+        `Invalid response object: its StackId, RequestId or LogicalResourceId does not match the request (RequestId: ${requestId})`,
+      )
     }
     if (response.Status === 'FAILED') {
-      throw new Error(`Received response status [FAILED] from custom resource. Message returned: ${String(response.Reason ?? '')} (RequestId: ${requestId})`)
+      throw new Error(
+        `Received response status [FAILED] from custom resource. Message returned: ${String(response.Reason ?? '')} (RequestId: ${requestId})`,
+      )
     }
-    if (response.Status !== 'SUCCESS') throw new Error(`Invalid response object: Status must be SUCCESS or FAILED (RequestId: ${requestId})`)
-    const physicalId = typeof response.PhysicalResourceId === 'string' && response.PhysicalResourceId ? response.PhysicalResourceId : undefined
+    if (response.Status !== 'SUCCESS')
+      throw new Error(`Invalid response object: Status must be SUCCESS or FAILED (RequestId: ${requestId})`)
+    const physicalId =
+      typeof response.PhysicalResourceId === 'string' && response.PhysicalResourceId ? response.PhysicalResourceId : undefined
     if (!physicalId) throw new Error(`Invalid PhysicalResourceId in the response to ${ctx.logicalId} (RequestId: ${requestId})`)
     if (Buffer.byteLength(JSON.stringify(response.Data ?? {})) > 4096) throw new Error('Response object is too long.')
     const data = (response.Data && typeof response.Data === 'object' ? response.Data : {}) as Attributes
@@ -1415,7 +1529,8 @@ export class Engine {
       if (!stack.status.endsWith('_IN_PROGRESS') || stack.status === 'REVIEW_IN_PROGRESS') continue
       const reason = `The ncap emulator stopped during ${stack.status}; the operation did not finish. Resources that were in progress are marked failed.`
       for (const record of Object.values(stack.resources)) {
-        if (record.status.endsWith('_IN_PROGRESS')) this.resourceStatus(stack, record, record.status.replace('_IN_PROGRESS', '_FAILED'), reason)
+        if (record.status.endsWith('_IN_PROGRESS'))
+          this.resourceStatus(stack, record, record.status.replace('_IN_PROGRESS', '_FAILED'), reason)
       }
       if (stack.status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS') {
         this.stackStatus(stack, 'UPDATE_COMPLETE', 'Clean-up interrupted by an emulator restart: replaced resources may remain.')
@@ -1429,10 +1544,17 @@ export class Engine {
   /** NoEcho parameter values masked in a string (template bodies, properties). */
   mask(stack: StackRecord, text: string): string {
     let out = text
-    for (const parameter of stack.parameters) if (parameter.noEcho && parameter.value.length > 0) out = out.split(parameter.value).join(MASK)
+    for (const parameter of stack.parameters)
+      if (parameter.noEcho && parameter.value.length > 0) out = out.split(parameter.value).join(MASK)
     return out
   }
 }
+
+const sameParameters = (a: StackParameter[], b: StackParameter[]) =>
+  same(
+    a.map((p) => [p.key, p.value]),
+    b.map((p) => [p.key, p.value]),
+  )
 
 function outputMap(stack: StackRecord): Record<string, string> {
   return Object.fromEntries(stack.outputs.map((o) => [o.OutputKey, o.OutputValue]))

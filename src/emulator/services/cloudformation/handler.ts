@@ -50,6 +50,14 @@ function page<T>(items: T[], token: string | undefined, size = PAGE): {items: T[
 
 const notFound = (name: string) => validationError(`Stack with id ${name} does not exist`)
 
+/**
+ * How long a call that starts a stack operation waits for it before answering.
+ * AWS answers at once and the operation runs on; answering once an
+ * operation has already ended changes nothing a client can rely on, and spares
+ * the CLI's and SDK's waiters their first 5-30 s sleep (aws cloudformation deploy polls every 30 s).
+ */
+const SETTLE_GRACE_MS = 8000
+
 export class CloudFormationService implements EmulatedService {
   readonly signingName = 'cloudformation'
 
@@ -74,6 +82,14 @@ export class CloudFormationService implements EmulatedService {
     } catch (error) {
       sendError(ctx, 'query', asAwsError(error))
     }
+  }
+
+  private async grace(stackId: string): Promise<void> {
+    const running = this.engine.running.get(stackId)
+    if (!running) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([running, new Promise<void>((done) => (timer = setTimeout(done, SETTLE_GRACE_MS)))])
+    clearTimeout(timer)
   }
 
   private stackFor(ctx: RequestContext, action: string, name: string): StackRecord {
@@ -135,7 +151,18 @@ export class CloudFormationService implements EmulatedService {
           })),
           Description: template.Description,
           Capabilities: requiredCapabilities(template),
-          CapabilitiesReason: requiredCapabilities(template).length > 0 ? 'The following resource(s) require capabilities: [' + [...new Set(Object.values(template.Resources).map((r) => r.Type).filter((t) => t.startsWith('AWS::IAM::')))].join(', ') + ']' : undefined,
+          CapabilitiesReason:
+            requiredCapabilities(template).length > 0
+              ? 'The following resource(s) require capabilities: [' +
+                [
+                  ...new Set(
+                    Object.values(template.Resources)
+                      .map((r) => r.Type)
+                      .filter((t) => t.startsWith('AWS::IAM::')),
+                  ),
+                ].join(', ') +
+                ']'
+              : undefined,
         }
       }
       case 'GetTemplateSummary': {
@@ -172,6 +199,7 @@ export class CloudFormationService implements EmulatedService {
           throw validationError('You can specify either DisableRollback or OnFailure, but not both.')
         }
         const stack = await engine.createStack(this.stackInput(ctx, params, (await this.templateBody(params, ctx.region))!))
+        await this.grace(stack.stackId)
         return {StackId: stack.stackId}
       }
       case 'UpdateStack': {
@@ -183,6 +211,7 @@ export class CloudFormationService implements EmulatedService {
         }
         const input = this.stackInput(ctx, params, body)
         await engine.updateStack(stack, input)
+        await this.grace(stack.stackId)
         return {StackId: stack.stackId}
       }
       case 'DeleteStack': {
@@ -190,7 +219,10 @@ export class CloudFormationService implements EmulatedService {
         const stack = state.find(name)
         ctx.authorize('cloudformation:DeleteStack', stack?.stackId ?? this.pattern(ctx, name))
         // Deleting a stack that does not exist succeeds, as on AWS.
-        if (stack) await engine.deleteStack(stack, queryList(params, 'RetainResources.member'))
+        if (stack) {
+          await engine.deleteStack(stack, queryList(params, 'RetainResources.member'))
+          await this.grace(stack.stackId)
+        }
         return undefined
       }
       case 'DescribeStacks': {
@@ -206,7 +238,10 @@ export class CloudFormationService implements EmulatedService {
       case 'ListStacks': {
         ctx.authorize('cloudformation:ListStacks', '*')
         const filter = queryList(params, 'StackStatusFilter.member')
-        const stacks = state.all().filter((s) => filter.length === 0 || filter.includes(s.status)).reverse()
+        const stacks = state
+          .all()
+          .filter((s) => filter.length === 0 || filter.includes(s.status))
+          .reverse()
         const {items, next} = page(stacks, params.NextToken)
         return {
           StackSummaries: items.map((s) => ({
@@ -255,10 +290,16 @@ export class CloudFormationService implements EmulatedService {
         if (params.StackName !== undefined) stack = this.stackFor(ctx, action, params.StackName)
         else if (params.PhysicalResourceId !== undefined) {
           ctx.authorize('cloudformation:DescribeStackResources', '*')
-          stack = state.all().find((s) => s.status !== 'DELETE_COMPLETE' && Object.values(s.resources).some((r) => r.physicalId === params.PhysicalResourceId))
+          stack = state
+            .all()
+            .find(
+              (s) => s.status !== 'DELETE_COMPLETE' && Object.values(s.resources).some((r) => r.physicalId === params.PhysicalResourceId),
+            )
           if (!stack) throw validationError(`Stack for ${params.PhysicalResourceId} does not exist`)
         } else throw validationError('Either StackName or PhysicalResourceId must be specified.')
-        const records = Object.values(stack.resources).filter((r) => params.LogicalResourceId === undefined || r.logicalId === params.LogicalResourceId)
+        const records = Object.values(stack.resources).filter(
+          (r) => params.LogicalResourceId === undefined || r.logicalId === params.LogicalResourceId,
+        )
         return {
           StackResources: records.map((r) => ({
             StackName: stack.stackName,
@@ -305,11 +346,14 @@ export class CloudFormationService implements EmulatedService {
           throw validationError(`ChangeSetType ${type} is not supported by the ncap emulator (it serves CREATE and UPDATE)`)
         }
         if (!/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/.test(changeSetName)) {
-          throw validationError(`1 validation error detected: Value '${changeSetName}' at 'changeSetName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`)
+          throw validationError(
+            `1 validation error detected: Value '${changeSetName}' at 'changeSetName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+          )
         }
         let body = await this.templateBody(params, ctx.region, false)
         if (body === undefined) {
-          if (!bool(params.UsePreviousTemplate) || !existing) throw validationError('Either Template URL or Template Body must be specified.')
+          if (!bool(params.UsePreviousTemplate) || !existing)
+            throw validationError('Either Template URL or Template Body must be specified.')
           body = existing.templateBody
         }
         const input = {...this.stackInput(ctx, params, body), changeSetName, changeSetType: type, description: params.Description}
@@ -341,6 +385,7 @@ export class CloudFormationService implements EmulatedService {
       case 'ExecuteChangeSet': {
         const {stack, changeSet} = this.findChangeSet(ctx, action, params)
         await engine.executeChangeSet(stack, changeSet, params.DisableRollback === undefined ? undefined : bool(params.DisableRollback))
+        await this.grace(stack.stackId)
         return {}
       }
       case 'DeleteChangeSet': {
@@ -393,7 +438,8 @@ export class CloudFormationService implements EmulatedService {
       case 'UpdateTerminationProtection': {
         const stack = this.stackFor(ctx, action, requireParam(params, 'StackName'))
         const enable = requireParam(params, 'EnableTerminationProtection')
-        if (stack.parentId) throw validationError('Termination protection cannot be changed on a nested stack; change it on its root stack.')
+        if (stack.parentId)
+          throw validationError('Termination protection cannot be changed on a nested stack; change it on its root stack.')
         stack.terminationProtection = bool(enable)
         state.touch(stack)
         return {StackId: stack.stackId}
@@ -447,7 +493,8 @@ export class CloudFormationService implements EmulatedService {
     return {
       StackId: stack.stackId,
       StackName: stack.stackName,
-      ChangeSetId: stack.changeSets.find((c) => c.executionStatus === 'EXECUTE_COMPLETE' || c.executionStatus === 'EXECUTE_IN_PROGRESS')?.id,
+      ChangeSetId: stack.changeSets.find((c) => c.executionStatus === 'EXECUTE_COMPLETE' || c.executionStatus === 'EXECUTE_IN_PROGRESS')
+        ?.id,
       Description: stack.description,
       Parameters: shownParameters(stack.parameters),
       CreationTime: iso(stack.created),

@@ -4,6 +4,7 @@ import {Engine} from './engine.js'
 import {CloudFormationService} from './handler.js'
 import {CloudFormationState} from './state.js'
 
-const cloudFormationService: ServiceFactory = async (env) => new CloudFormationService(new Engine(env, await CloudFormationState.open(env.stateDir)))
+const cloudFormationService: ServiceFactory = async (env) =>
+  new CloudFormationService(new Engine(env, await CloudFormationState.open(env.stateDir)))
 
 export default cloudFormationService

@@ -146,7 +146,8 @@ export function evaluate(ctx: EvalContext, value: unknown): unknown {
         const index = Number(evaluate(ctx, arg[0]))
         const items = evaluate(ctx, arg[1])
         if (!Array.isArray(items)) throw fail('Fn::Select needs a list of values')
-        if (!Number.isInteger(index) || index < 0 || index >= items.length) throw fail(`Fn::Select cannot select nonexistent value at index ${index}`)
+        if (!Number.isInteger(index) || index < 0 || index >= items.length)
+          throw fail(`Fn::Select cannot select nonexistent value at index ${index}`)
         return items[index]
       }
       case 'Fn::Split': {

@@ -4,8 +4,9 @@
  * CloudFormation's messages; SSM parameter types resolved from the emulated
  * SSM; NoEcho values masked wherever they are shown.
  */
-import {validationError} from './template.js'
+
 import type {Template} from './template.js'
+import {validationError} from './template.js'
 
 export interface GivenParameter {
   ParameterKey: string
@@ -37,11 +38,18 @@ const EC2_ID_PATTERNS: Record<string, RegExp> = {
   'AWS::EC2::Volume::Id': /^vol-[0-9a-f]+$/,
 }
 
-const KNOWN_TYPES = /^(String|Number|List<Number>|CommaDelimitedList|AWS::EC2::[A-Za-z]+::(Id|Name|KeyName)|AWS::Route53::HostedZone::Id|List<AWS::EC2::[A-Za-z]+::(Id|Name|KeyName)>|AWS::SSM::Parameter::Name|AWS::SSM::Parameter::Value<.+>)$/
+const KNOWN_TYPES =
+  /^(String|Number|List<Number>|CommaDelimitedList|AWS::EC2::[A-Za-z]+::(Id|Name|KeyName)|AWS::Route53::HostedZone::Id|List<AWS::EC2::[A-Za-z]+::(Id|Name|KeyName)>|AWS::SSM::Parameter::Name|AWS::SSM::Parameter::Value<.+>)$/
 
-function checkOne(key: string, spec: Template['Parameters'] extends infer P ? (P extends Record<string, infer S> ? S : never) : never, value: string): void {
+function checkOne(
+  key: string,
+  spec: Template['Parameters'] extends infer P ? (P extends Record<string, infer S> ? S : never) : never,
+  value: string,
+): void {
   const violated = (fallback: string) =>
-    validationError(spec.ConstraintDescription ? `Parameter '${key}' failed to satisfy constraint: ${spec.ConstraintDescription}` : fallback)
+    validationError(
+      spec.ConstraintDescription ? `Parameter '${key}' failed to satisfy constraint: ${spec.ConstraintDescription}` : fallback,
+    )
   const type = spec.Type
   const items = isList(type) ? (value === '' ? [] : value.split(',').map((s) => s.trim())) : [value]
   for (const item of items) {
@@ -55,8 +63,10 @@ function checkOne(key: string, spec: Template['Parameters'] extends infer P ? (P
       }
     }
     const ec2 = EC2_ID_PATTERNS[type.replace(/^List<(.*)>$/, '$1')]
-    if (ec2 && !ec2.test(item)) throw validationError(`Parameter '${key}' must be a valid ${type.replace(/^List<(.*)>$/, '$1')}; got '${item}'`)
-    if (spec.AllowedValues && !spec.AllowedValues.map(String).includes(item)) throw violated(`Parameter '${key}' must be one of AllowedValues`)
+    if (ec2 && !ec2.test(item))
+      throw validationError(`Parameter '${key}' must be a valid ${type.replace(/^List<(.*)>$/, '$1')}; got '${item}'`)
+    if (spec.AllowedValues && !spec.AllowedValues.map(String).includes(item))
+      throw violated(`Parameter '${key}' must be one of AllowedValues`)
     if (spec.AllowedPattern !== undefined && !new RegExp(`^(?:${spec.AllowedPattern})$`).test(item)) {
       throw violated(`Parameter '${key}' must match pattern ${spec.AllowedPattern}`)
     }
@@ -87,7 +97,10 @@ export function resolveParameters(template: Template, given: GivenParameter[], p
     let value: string | undefined
     if (entry?.UsePreviousValue) {
       value = previous.find((p) => p.key === key)?.value
-      if (value === undefined) throw validationError(`Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`)
+      if (value === undefined)
+        throw validationError(
+          `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`,
+        )
     } else if (entry?.ParameterValue !== undefined) value = entry.ParameterValue
     else if (spec.Default !== undefined) value = Array.isArray(spec.Default) ? spec.Default.join(',') : String(spec.Default)
     if (value === undefined) {

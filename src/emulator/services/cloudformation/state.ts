@@ -218,7 +218,8 @@ export class CloudFormationState {
     const out = new Map<string, {stackId: string; value: string}>()
     for (const stack of this.stacks.values()) {
       if (stack.status === 'DELETE_COMPLETE' || stack.status === 'CREATE_IN_PROGRESS' || stack.status === 'ROLLBACK_COMPLETE') continue
-      for (const output of stack.outputs) if (output.ExportName) out.set(output.ExportName, {stackId: stack.stackId, value: output.OutputValue})
+      for (const output of stack.outputs)
+        if (output.ExportName) out.set(output.ExportName, {stackId: stack.stackId, value: output.OutputValue})
     }
     return out
   }

@@ -277,7 +277,9 @@ export function checkTemplate(template: Template): void {
     if (!TOP_LEVEL.has(key)) throw validationError(`Template format error: Invalid template property or properties [${key}]`)
   }
   if (template.AWSTemplateFormatVersion !== undefined && String(template.AWSTemplateFormatVersion) !== '2010-09-09') {
-    throw validationError(`Template format error: '${template.AWSTemplateFormatVersion}' is not a valid template version. Valid: 2010-09-09`)
+    throw validationError(
+      `Template format error: '${template.AWSTemplateFormatVersion}' is not a valid template version. Valid: 2010-09-09`,
+    )
   }
   if (template.Transform !== undefined) {
     const names = (Array.isArray(template.Transform) ? template.Transform : [template.Transform]).map(String)
@@ -325,7 +327,8 @@ export function checkTemplate(template: Template): void {
   for (const [id, resource] of Object.entries(resources)) {
     checkRefs('Resources', resource.Properties)
     for (const dep of asList(resource.DependsOn)) {
-      if (!resources[dep]) throw validationError(`Template format error: Unresolved resource dependencies [${dep}] in the Resources block of the template`)
+      if (!resources[dep])
+        throw validationError(`Template format error: Unresolved resource dependencies [${dep}] in the Resources block of the template`)
     }
     if (resource.Condition !== undefined && !(resource.Condition in conditions)) {
       throw validationError(`Template format error: Unresolved condition dependency ${resource.Condition} in Resources/${id}`)
@@ -337,7 +340,8 @@ export function checkTemplate(template: Template): void {
     }
   }
   for (const [name, output] of Object.entries(template.Outputs ?? {})) {
-    if (!output || output.Value === undefined) throw validationError(`Template format error: Every Outputs member must contain a Value object (${name})`)
+    if (!output || output.Value === undefined)
+      throw validationError(`Template format error: Every Outputs member must contain a Value object (${name})`)
     checkRefs('Outputs', output)
   }
   const cycle = findCycle(dependencyGraph(template))

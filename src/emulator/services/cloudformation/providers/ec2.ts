@@ -16,7 +16,10 @@ const permissionOf = (rule: Props) => ({
     rule.SourceSecurityGroupId || rule.DestinationSecurityGroupId
       ? [{GroupId: String(rule.SourceSecurityGroupId ?? rule.DestinationSecurityGroupId), Description: str(rule.Description)}]
       : undefined,
-  PrefixListIds: rule.SourcePrefixListId || rule.DestinationPrefixListId ? [{PrefixListId: String(rule.SourcePrefixListId ?? rule.DestinationPrefixListId)}] : undefined,
+  PrefixListIds:
+    rule.SourcePrefixListId || rule.DestinationPrefixListId
+      ? [{PrefixListId: String(rule.SourcePrefixListId ?? rule.DestinationPrefixListId)}]
+      : undefined,
 })
 
 const rules = (value: unknown) => (Array.isArray(value) ? (value as Props[]).map(permissionOf) : [])
@@ -28,8 +31,10 @@ async function syncRules(ctx: ProvisionContext, groupId: string, props: Props, o
   const ingress = rules(props.SecurityGroupIngress)
   const oldIngress = old ? rules(old.SecurityGroupIngress) : []
   if (JSON.stringify(ingress) !== JSON.stringify(oldIngress)) {
-    if (oldIngress.length > 0) await ec2.send(new sdk.RevokeSecurityGroupIngressCommand({GroupId: groupId, IpPermissions: oldIngress as never}))
-    if (ingress.length > 0) await ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand({GroupId: groupId, IpPermissions: ingress as never}))
+    if (oldIngress.length > 0)
+      await ec2.send(new sdk.RevokeSecurityGroupIngressCommand({GroupId: groupId, IpPermissions: oldIngress as never}))
+    if (ingress.length > 0)
+      await ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand({GroupId: groupId, IpPermissions: ingress as never}))
   }
   if (props.VpcId === undefined) return
   // A VPC group starts with allow-all egress; declared egress rules replace it.

@@ -40,7 +40,8 @@ async function put(ctx: ProvisionContext, name: string, props: Props, old?: Prop
   if (gone.length > 0) await events.send(new RemoveTargetsCommand({Rule: name, EventBusName: bus, Ids: gone}))
   if (targets.length > 0) {
     const result = await events.send(new PutTargetsCommand({Rule: name, EventBusName: bus, Targets: targets}))
-    if (result.FailedEntryCount) throw new Error(`PutTargets failed: ${result.FailedEntries?.map((e) => `${e.TargetId}: ${e.ErrorMessage}`).join('; ')}`)
+    if (result.FailedEntryCount)
+      throw new Error(`PutTargets failed: ${result.FailedEntries?.map((e) => `${e.TargetId}: ${e.ErrorMessage}`).join('; ')}`)
   }
   return made.RuleArn!
 }

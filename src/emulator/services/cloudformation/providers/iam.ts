@@ -4,7 +4,7 @@
  * UserToGroupAddition. Names and paths replace; documents, memberships and
  * attachments are applied in place, as AWS documents each type.
  */
-import {isNotFound, type ProvisionContext, type ResourceProvider, json, str, tagList} from './types.js'
+import {isNotFound, json, type ProvisionContext, type ResourceProvider, str, tagList} from './types.js'
 
 type Props = Record<string, unknown>
 type Iam = typeof import('@aws-sdk/client-iam')
@@ -29,7 +29,9 @@ async function syncPolicies(ctx: ProvisionContext, kind: Kind, name: string, pro
   for (const policy of wanted) {
     const before = had.find((p) => p.PolicyName === policy.PolicyName)
     if (before && JSON.stringify(before.PolicyDocument) === JSON.stringify(policy.PolicyDocument)) continue
-    await iam.send(new m[`Put${kind}PolicyCommand`]!({[nameKey]: name, PolicyName: policy.PolicyName, PolicyDocument: json(policy.PolicyDocument)}))
+    await iam.send(
+      new m[`Put${kind}PolicyCommand`]!({[nameKey]: name, PolicyName: policy.PolicyName, PolicyDocument: json(policy.PolicyDocument)}),
+    )
   }
   for (const policy of had) {
     if (!wanted.some((p) => p.PolicyName === policy.PolicyName)) {
@@ -38,7 +40,8 @@ async function syncPolicies(ctx: ProvisionContext, kind: Kind, name: string, pro
   }
   const arns = list(props.ManagedPolicyArns)
   const hadArns = list(old.ManagedPolicyArns)
-  for (const arn of arns) if (!hadArns.includes(arn)) await iam.send(new m[`Attach${kind}PolicyCommand`]!({[nameKey]: name, PolicyArn: arn}))
+  for (const arn of arns)
+    if (!hadArns.includes(arn)) await iam.send(new m[`Attach${kind}PolicyCommand`]!({[nameKey]: name, PolicyArn: arn}))
   for (const arn of hadArns) {
     if (!arns.includes(arn)) await iam.send(new m[`Detach${kind}PolicyCommand`]!({[nameKey]: name, PolicyArn: arn})).catch(ignoreMissing)
   }
@@ -62,9 +65,13 @@ async function syncLoginProfile(ctx: ProvisionContext, user: string, profile: Pr
   const {CreateLoginProfileCommand, UpdateLoginProfileCommand, DeleteLoginProfileCommand} = await sdk()
   const reset = (p: Props) => p.PasswordResetRequired === true || p.PasswordResetRequired === 'true'
   if (profile && !old) {
-    await iam.send(new CreateLoginProfileCommand({UserName: user, Password: String(profile.Password), PasswordResetRequired: reset(profile)}))
+    await iam.send(
+      new CreateLoginProfileCommand({UserName: user, Password: String(profile.Password), PasswordResetRequired: reset(profile)}),
+    )
   } else if (profile && old && JSON.stringify(profile) !== JSON.stringify(old)) {
-    await iam.send(new UpdateLoginProfileCommand({UserName: user, Password: String(profile.Password), PasswordResetRequired: reset(profile)}))
+    await iam.send(
+      new UpdateLoginProfileCommand({UserName: user, Password: String(profile.Password), PasswordResetRequired: reset(profile)}),
+    )
   } else if (!profile && old) await iam.send(new DeleteLoginProfileCommand({UserName: user})).catch(ignoreMissing)
 }
 
@@ -79,7 +86,12 @@ export const user: ResourceProvider = {
     const {CreateUserCommand, DeleteUserCommand} = await sdk()
     const name = str(props.UserName) ?? ctx.generateName({max: 64})
     const made = await iam.send(
-      new CreateUserCommand({UserName: name, Path: str(props.Path), PermissionsBoundary: str(props.PermissionsBoundary), Tags: tagList(props.Tags)}),
+      new CreateUserCommand({
+        UserName: name,
+        Path: str(props.Path),
+        PermissionsBoundary: str(props.PermissionsBoundary),
+        Tags: tagList(props.Tags),
+      }),
     )
     try {
       await syncGroups(ctx, name, list(props.Groups), [])
@@ -241,12 +253,18 @@ async function applyInline(ctx: ProvisionContext, props: Props, old: Props): Pro
     const before = old.PolicyName === undefined ? [] : list(old[key])
     for (const name of before) {
       if (!now.includes(name) || props.PolicyName !== old.PolicyName) {
-        await iam.send(new m[`Delete${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyName: String(old.PolicyName)})).catch(ignoreMissing)
+        await iam
+          .send(new m[`Delete${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyName: String(old.PolicyName)}))
+          .catch(ignoreMissing)
       }
     }
     for (const name of now) {
       await iam.send(
-        new m[`Put${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyName: String(props.PolicyName), PolicyDocument: json(props.PolicyDocument)}),
+        new m[`Put${kind}PolicyCommand`]!({
+          [`${kind}Name`]: name,
+          PolicyName: String(props.PolicyName),
+          PolicyDocument: json(props.PolicyDocument),
+        }),
       )
     }
   }
@@ -262,9 +280,11 @@ async function attachManaged(ctx: ProvisionContext, arn: string, props: Props, o
   ] as const) {
     const now = list(props[key])
     const before = list(old[key])
-    for (const name of now) if (!before.includes(name)) await iam.send(new m[`Attach${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyArn: arn}))
+    for (const name of now)
+      if (!before.includes(name)) await iam.send(new m[`Attach${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyArn: arn}))
     for (const name of before) {
-      if (!now.includes(name)) await iam.send(new m[`Detach${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyArn: arn})).catch(ignoreMissing)
+      if (!now.includes(name))
+        await iam.send(new m[`Detach${kind}PolicyCommand`]!({[`${kind}Name`]: name, PolicyArn: arn})).catch(ignoreMissing)
     }
   }
 }
@@ -278,7 +298,12 @@ export const managedPolicy: ResourceProvider = {
     const {CreatePolicyCommand, DeletePolicyCommand} = await sdk()
     const name = str(props.ManagedPolicyName) ?? ctx.generateName({max: 128})
     const made = await iam.send(
-      new CreatePolicyCommand({PolicyName: name, Path: str(props.Path), Description: str(props.Description), PolicyDocument: json(props.PolicyDocument)}),
+      new CreatePolicyCommand({
+        PolicyName: name,
+        Path: str(props.Path),
+        Description: str(props.Description),
+        PolicyDocument: json(props.PolicyDocument),
+      }),
     )
     const arn = made.Policy!.Arn!
     try {
@@ -302,7 +327,9 @@ export const managedPolicy: ResourceProvider = {
         const oldest = old.sort((a, b) => Number(a.CreateDate) - Number(b.CreateDate))[0]!
         await iam.send(new DeletePolicyVersionCommand({PolicyArn: arn, VersionId: oldest.VersionId}))
       }
-      const made = await iam.send(new CreatePolicyVersionCommand({PolicyArn: arn, PolicyDocument: json(props.PolicyDocument), SetAsDefault: true}))
+      const made = await iam.send(
+        new CreatePolicyVersionCommand({PolicyArn: arn, PolicyDocument: json(props.PolicyDocument), SetAsDefault: true}),
+      )
       attributes = {...attributes, DefaultVersionId: made.PolicyVersion?.VersionId}
     }
     await attachManaged(ctx, arn, props, old)
@@ -333,7 +360,8 @@ export const instanceProfile: ResourceProvider = {
     const {CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand} = await sdk()
     const name = str(props.InstanceProfileName) ?? ctx.generateName({max: 128})
     const made = await iam.send(new CreateInstanceProfileCommand({InstanceProfileName: name, Path: str(props.Path)}))
-    for (const roleName of list(props.Roles)) await iam.send(new AddRoleToInstanceProfileCommand({InstanceProfileName: name, RoleName: roleName}))
+    for (const roleName of list(props.Roles))
+      await iam.send(new AddRoleToInstanceProfileCommand({InstanceProfileName: name, RoleName: roleName}))
     return {physicalId: name, attributes: {Arn: made.InstanceProfile!.Arn}}
   },
   async update(ctx, props, old) {
@@ -341,16 +369,19 @@ export const instanceProfile: ResourceProvider = {
     const {AddRoleToInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand} = await sdk()
     const name = ctx.physicalId!
     for (const r of list(old.Roles)) {
-      if (!list(props.Roles).includes(r)) await iam.send(new RemoveRoleFromInstanceProfileCommand({InstanceProfileName: name, RoleName: r})).catch(ignoreMissing)
+      if (!list(props.Roles).includes(r))
+        await iam.send(new RemoveRoleFromInstanceProfileCommand({InstanceProfileName: name, RoleName: r})).catch(ignoreMissing)
     }
-    for (const r of list(props.Roles)) if (!list(old.Roles).includes(r)) await iam.send(new AddRoleToInstanceProfileCommand({InstanceProfileName: name, RoleName: r}))
+    for (const r of list(props.Roles))
+      if (!list(old.Roles).includes(r)) await iam.send(new AddRoleToInstanceProfileCommand({InstanceProfileName: name, RoleName: r}))
     return {physicalId: name, attributes: ctx.attributes}
   },
   async delete(ctx, name, props) {
     const iam = await ctx.clients.iam()
     const {DeleteInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand} = await sdk()
     try {
-      for (const r of list(props.Roles)) await iam.send(new RemoveRoleFromInstanceProfileCommand({InstanceProfileName: name, RoleName: r})).catch(ignoreMissing)
+      for (const r of list(props.Roles))
+        await iam.send(new RemoveRoleFromInstanceProfileCommand({InstanceProfileName: name, RoleName: r})).catch(ignoreMissing)
       await iam.send(new DeleteInstanceProfileCommand({InstanceProfileName: name}))
     } catch (error) {
       ignoreMissing(error)
@@ -376,7 +407,11 @@ export const accessKey: ResourceProvider = {
     const iam = await ctx.clients.iam()
     const {UpdateAccessKeyCommand} = await sdk()
     await iam.send(
-      new UpdateAccessKeyCommand({UserName: String(props.UserName), AccessKeyId: ctx.physicalId!, Status: props.Status === 'Inactive' ? 'Inactive' : 'Active'}),
+      new UpdateAccessKeyCommand({
+        UserName: String(props.UserName),
+        AccessKeyId: ctx.physicalId!,
+        Status: props.Status === 'Inactive' ? 'Inactive' : 'Active',
+      }),
     )
     return {physicalId: ctx.physicalId!, attributes: ctx.attributes}
   },
@@ -401,12 +436,14 @@ export const userToGroupAddition: ResourceProvider = {
     const {AddUserToGroupCommand, RemoveUserFromGroupCommand} = await sdk()
     const group = String(props.GroupName)
     if (String(old.GroupName) !== group) {
-      for (const name of list(old.Users)) await iam.send(new RemoveUserFromGroupCommand({GroupName: String(old.GroupName), UserName: name})).catch(ignoreMissing)
+      for (const name of list(old.Users))
+        await iam.send(new RemoveUserFromGroupCommand({GroupName: String(old.GroupName), UserName: name})).catch(ignoreMissing)
     }
     for (const name of list(props.Users)) await iam.send(new AddUserToGroupCommand({GroupName: group, UserName: name}))
     if (String(old.GroupName) === group) {
       for (const name of list(old.Users)) {
-        if (!list(props.Users).includes(name)) await iam.send(new RemoveUserFromGroupCommand({GroupName: group, UserName: name})).catch(ignoreMissing)
+        if (!list(props.Users).includes(name))
+          await iam.send(new RemoveUserFromGroupCommand({GroupName: group, UserName: name})).catch(ignoreMissing)
       }
     }
     return {physicalId: ctx.physicalId!}
@@ -414,6 +451,7 @@ export const userToGroupAddition: ResourceProvider = {
   async delete(ctx, _id, props) {
     const iam = await ctx.clients.iam()
     const {RemoveUserFromGroupCommand} = await sdk()
-    for (const name of list(props.Users)) await iam.send(new RemoveUserFromGroupCommand({GroupName: String(props.GroupName), UserName: name})).catch(ignoreMissing)
+    for (const name of list(props.Users))
+      await iam.send(new RemoveUserFromGroupCommand({GroupName: String(props.GroupName), UserName: name})).catch(ignoreMissing)
   },
 }

@@ -5,7 +5,7 @@
  * updated in place. Every change to a permission replaces it.
  */
 import {inlineZip} from '../cfn-response.js'
-import {isNotFound, ProvisionError, type ProvisionContext, type ResourceProvider, str} from './types.js'
+import {isNotFound, type ProvisionContext, ProvisionError, type ResourceProvider, str} from './types.js'
 
 type Props = Record<string, unknown>
 
@@ -13,9 +13,14 @@ async function codeOf(props: Props): Promise<Record<string, unknown>> {
   const code = (props.Code ?? {}) as Props
   if (code.ZipFile !== undefined) return {ZipFile: await inlineZip(String(props.Runtime ?? 'nodejs'), String(code.ZipFile))}
   if (code.S3Bucket !== undefined) {
-    return {S3Bucket: String(code.S3Bucket), S3Key: str(code.S3Key), ...(code.S3ObjectVersion ? {S3ObjectVersion: String(code.S3ObjectVersion)} : {})}
+    return {
+      S3Bucket: String(code.S3Bucket),
+      S3Key: str(code.S3Key),
+      ...(code.S3ObjectVersion ? {S3ObjectVersion: String(code.S3ObjectVersion)} : {}),
+    }
   }
-  if (code.ImageUri !== undefined) throw new ProvisionError('Container image functions (Code.ImageUri) are not supported by the ncap emulator')
+  if (code.ImageUri !== undefined)
+    throw new ProvisionError('Container image functions (Code.ImageUri) are not supported by the ncap emulator')
   throw new ProvisionError('Properties validation failed for resource: Code needs ZipFile or S3Bucket and S3Key')
 }
 
@@ -26,7 +31,13 @@ const configOf = (props: Props) => ({
   Description: str(props.Description),
   Timeout: props.Timeout === undefined ? undefined : Number(props.Timeout),
   MemorySize: props.MemorySize === undefined ? undefined : Number(props.MemorySize),
-  Environment: props.Environment ? {Variables: Object.fromEntries(Object.entries(((props.Environment as Props).Variables ?? {}) as Props).map(([k, v]) => [k, String(v)]))} : undefined,
+  Environment: props.Environment
+    ? {
+        Variables: Object.fromEntries(
+          Object.entries(((props.Environment as Props).Variables ?? {}) as Props).map(([k, v]) => [k, String(v)]),
+        ),
+      }
+    : undefined,
   Layers: Array.isArray(props.Layers) ? props.Layers.map(String) : undefined,
   Architectures: Array.isArray(props.Architectures) ? (props.Architectures.map(String) as never) : undefined,
   EphemeralStorage: props.EphemeralStorage ? {Size: Number((props.EphemeralStorage as Props).Size)} : undefined,

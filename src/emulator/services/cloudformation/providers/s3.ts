@@ -3,7 +3,7 @@
  * name change replaces it; everything else is applied in place. Deleting a
  * bucket that still holds objects fails as on AWS (BucketNotEmpty).
  */
-import {type Attributes, ProvisionError, type ProvisionContext, type ResourceProvider, json, tagList} from './types.js'
+import {type Attributes, json, type ProvisionContext, ProvisionError, type ResourceProvider, tagList} from './types.js'
 
 type Props = Record<string, unknown>
 
@@ -89,7 +89,9 @@ async function configure(ctx: ProvisionContext, name: string, props: Props, old:
                       ...(byDefault.KMSMasterKeyID ? {KMSMasterKeyID: String(byDefault.KMSMasterKeyID)} : {}),
                     }
                   : undefined,
-                ...(rule.BucketKeyEnabled !== undefined ? {BucketKeyEnabled: rule.BucketKeyEnabled === true || rule.BucketKeyEnabled === 'true'} : {}),
+                ...(rule.BucketKeyEnabled !== undefined
+                  ? {BucketKeyEnabled: rule.BucketKeyEnabled === true || rule.BucketKeyEnabled === 'true'}
+                  : {}),
               }
             }),
           },
@@ -131,7 +133,9 @@ function checkServed(props: Props): void {
   const rules = (props.OwnershipControls as Props | undefined)?.Rules as Props[] | undefined
   // The emulated S3 keeps no ACLs: its buckets are BucketOwnerEnforced, AWS's default for new buckets.
   if (rules?.some((rule) => rule.ObjectOwnership !== 'BucketOwnerEnforced')) {
-    throw new ProvisionError('OwnershipControls other than BucketOwnerEnforced are not supported by the ncap emulator (its S3 keeps no ACLs)')
+    throw new ProvisionError(
+      'OwnershipControls other than BucketOwnerEnforced are not supported by the ncap emulator (its S3 keeps no ACLs)',
+    )
   }
 }
 

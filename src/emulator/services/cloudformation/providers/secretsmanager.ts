@@ -5,13 +5,13 @@
  * replaces; values and the description change in place; delete is immediate
  * (no recovery window), as CloudFormation deletes secrets.
  */
-import {isNotFound, ProvisionError, type ProvisionContext, type ResourceProvider, str, tagList} from './types.js'
+import {isNotFound, type ProvisionContext, ProvisionError, type ResourceProvider, str, tagList} from './types.js'
 
 type Props = Record<string, unknown>
 
 async function secretValue(ctx: ProvisionContext, props: Props): Promise<string | undefined> {
   if (props.SecretString !== undefined && props.GenerateSecretString !== undefined) {
-    throw new ProvisionError('You can\'t specify both SecretString and GenerateSecretString')
+    throw new ProvisionError("You can't specify both SecretString and GenerateSecretString")
   }
   if (props.SecretString !== undefined) return String(props.SecretString)
   const spec = props.GenerateSecretString as Props | undefined
@@ -56,7 +56,13 @@ export const secret: ResourceProvider = {
     const name = str(props.Name) ?? ctx.generateName({max: 512, separator: '-'})
     const value = await secretValue(ctx, props)
     const made = await secrets.send(
-      new CreateSecretCommand({Name: name, Description: str(props.Description), KmsKeyId: str(props.KmsKeyId), SecretString: value, Tags: tagList(props.Tags)}),
+      new CreateSecretCommand({
+        Name: name,
+        Description: str(props.Description),
+        KmsKeyId: str(props.KmsKeyId),
+        SecretString: value,
+        Tags: tagList(props.Tags),
+      }),
     )
     return {physicalId: made.ARN!, attributes: {Id: made.ARN!}}
   },

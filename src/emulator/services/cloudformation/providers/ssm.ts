@@ -1,14 +1,18 @@
 /** AWS::SSM::Parameter over the emulated SSM: the name replaces; value, type and description change in place. */
-import {isNotFound, ProvisionError, type ProvisionContext, type ResourceProvider, str} from './types.js'
+import {isNotFound, type ProvisionContext, ProvisionError, type ResourceProvider, str} from './types.js'
 
 type Props = Record<string, unknown>
 
 async function put(ctx: ProvisionContext, name: string, props: Props, overwrite: boolean): Promise<void> {
   const type = str(props.Type)
-  if (type === 'SecureString') throw new ProvisionError('SecureString parameters cannot be created by CloudFormation (AWS refuses them too)')
+  if (type === 'SecureString')
+    throw new ProvisionError('SecureString parameters cannot be created by CloudFormation (AWS refuses them too)')
   const ssm = await ctx.clients.ssm()
   const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
-  const tags = props.Tags && typeof props.Tags === 'object' ? Object.entries(props.Tags as Props).map(([Key, Value]) => ({Key, Value: String(Value)})) : undefined
+  const tags =
+    props.Tags && typeof props.Tags === 'object'
+      ? Object.entries(props.Tags as Props).map(([Key, Value]) => ({Key, Value: String(Value)}))
+      : undefined
   await ssm.send(
     new PutParameterCommand({
       Name: name,
