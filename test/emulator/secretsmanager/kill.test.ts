@@ -1,8 +1,8 @@
 /**
  * Kill safety: the emulator runs as a child process and is SIGKILLed in the
  * middle of a burst of PutSecretValue calls; after a restart on the same state
- * folder every acknowledged version is there with its value, the state file
- * is whole JSON and still mode 0600.
+ * folder every acknowledged version is there with its value, the secret's
+ * file is whole JSON and still mode 0600.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import {statSync} from 'node:fs'
@@ -12,6 +12,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import * as sm from '@aws-sdk/client-secrets-manager'
 import test from 'ava'
+import {SecretsState} from '../../../src/emulator/services/secretsmanager/state.js'
 
 const serverModule = new URL('../../../src/emulator/server.ts', import.meta.url).href
 
@@ -66,7 +67,7 @@ test('SIGKILL during a burst of PutSecretValue: every acknowledged version survi
   await Promise.all(writers)
   t.log(`${acknowledged.length} versions acknowledged before the kill`)
 
-  const file = join(stateDir, 'secretsmanager', 'state.json')
+  const file = SecretsState.fileOf(stateDir, 'us-east-1', 'kill/burst')
   JSON.parse(await readFile(file, 'utf8'))
   t.is(statSync(file).mode & 0o777, 0o600)
   const second = await spawnEmulator(stateDir)

@@ -6,6 +6,7 @@ import * as iam from '@aws-sdk/client-iam'
 import * as sm from '@aws-sdk/client-secrets-manager'
 import test from 'ava'
 import {type RunningServer, startServer} from '../../../src/emulator/server.js'
+import {SecretsState} from '../../../src/emulator/services/secretsmanager/state.js'
 
 let server: RunningServer
 let stateDir: string
@@ -427,13 +428,13 @@ test('unserved operations are refused by name', async (t) => {
   )
 })
 
-test('state is durable, 0600, and survives a restart', async (t) => {
+test('state is durable, one 0600 file per secret, and survives a restart', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ncap-sm-restart-'))
   let first = await startServer({stateDir: dir, port: 0})
   try {
     const one = new sm.SecretsManagerClient(config(first.endpoint))
     const created = await one.send(new sm.CreateSecretCommand({Name: 'kept', SecretString: 'durable'}))
-    const file = join(dir, 'secretsmanager', 'state.json')
+    const file = SecretsState.fileOf(dir, 'us-east-1', 'kept')
     t.is(statSync(file).mode & 0o777, 0o600)
     t.true((await readFile(file, 'utf8')).includes('durable'))
     await first.close()

@@ -2,12 +2,15 @@
  * Secrets Manager's behaviour and data, with no HTTP: secrets by region and
  * name, their versions and staging labels (AWSCURRENT, AWSPREVIOUS, custom),
  * scheduled deletion on the emulator's clock, tags and resource policies.
- * Persisted whole to `${stateDir}/secretsmanager/state.json` (mode 0600: it
- * holds the secret values) with a durable atomic write after every change.
+ * Persisted one file per secret, `${stateDir}/secretsmanager/<region>/<sha256
+ * of the name>.json` (mode 0600: it holds the secret values), written
+ * atomically and durably after every change to that secret, so a write costs
+ * what its own secret weighs, however many others there are.
  */
-import {randomInt, randomUUID} from 'node:crypto'
+import {createHash, randomInt, randomUUID} from 'node:crypto'
+import {readdir, readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
-import {readJsonIfExists, writeJsonAtomic} from '../../../store/atomic.js'
+import {isTempName, syncFolder, writeJsonAtomic} from '../../../store/atomic.js'
 import {PolicyDocumentError, parsePolicyDocument, statementsOf} from '../../policy/document.js'
 import {ACCOUNT_ID} from '../../types.js'
 import {
@@ -90,6 +93,8 @@ const day = (ms: number) => Math.floor(ms / 86_400_000) * 86_400_000
 
 export class SecretsState {
   private writing: Promise<void> = Promise.resolve()
+  /** Secrets changed since the last save, as [region, name]. */
+  private readonly dirty = new Map<string, [string, string]>()
 
   private constructor(
     readonly stateDir: string,
@@ -97,18 +102,52 @@ export class SecretsState {
     readonly now: () => number,
   ) {}
 
-  static fileOf(stateDir: string): string {
-    return join(stateDir, 'secretsmanager', 'state.json')
+  static folderOf(stateDir: string): string {
+    return join(stateDir, 'secretsmanager')
+  }
+
+  /** The file one secret lives in (names may hold '/', so the file is named by the name's hash). */
+  static fileOf(stateDir: string, region: string, name: string): string {
+    return join(SecretsState.folderOf(stateDir), region, `${createHash('sha256').update(name).digest('hex')}.json`)
   }
 
   static async open(stateDir: string, now: () => number): Promise<SecretsState> {
-    const loaded = await readJsonIfExists<SecretsData>(SecretsState.fileOf(stateDir))
-    return new SecretsState(stateDir, loaded ?? {regions: {}}, now)
+    const data: SecretsData = {regions: {}}
+    const root = SecretsState.folderOf(stateDir)
+    const regions = await readdir(root, {withFileTypes: true}).catch(() => [])
+    for (const region of regions) {
+      if (!region.isDirectory()) continue
+      const secrets: Record<string, SecretRecord> = {}
+      for (const name of await readdir(join(root, region.name))) {
+        if (isTempName(name) || !name.endsWith('.json')) continue
+        const secret = JSON.parse(await readFile(join(root, region.name, name), 'utf8')) as SecretRecord
+        secrets[secret.Name] = secret
+      }
+      data.regions[region.name] = secrets
+    }
+    return new SecretsState(stateDir, data, now)
   }
 
-  /** Writes the whole state durably (temp file, fsync, rename); writes are serialized so the file holds the latest. */
+  /** Notes that a secret changed (or went): the next save writes (or removes) its file. */
+  mark(secret: SecretRecord): void {
+    this.dirty.set(`${secret.Region}\n${secret.Name}`, [secret.Region, secret.Name])
+  }
+
+  /** Writes every changed secret durably (temp file, fsync, rename; removal then folder fsync); writes are serialized. */
   save(): Promise<void> {
-    const next = this.writing.then(() => writeJsonAtomic(SecretsState.fileOf(this.stateDir), this.data, 0o600))
+    const changed = [...this.dirty.values()]
+    this.dirty.clear()
+    const next = this.writing.then(async () => {
+      for (const [region, name] of changed) {
+        const file = SecretsState.fileOf(this.stateDir, region, name)
+        const secret = this.data.regions[region]?.[name]
+        if (secret) await writeJsonAtomic(file, secret, 0o600)
+        else {
+          await rm(file, {force: true})
+          await syncFolder(join(SecretsState.folderOf(this.stateDir), region)).catch(() => undefined)
+        }
+      }
+    })
     this.writing = next.catch(() => undefined)
     return next
   }
@@ -131,6 +170,7 @@ export class SecretsState {
       for (const [key, secret] of Object.entries(secrets)) {
         if (secret.DeletionDate !== undefined && secret.DeletionDate <= now) {
           delete secrets[key]
+          this.mark(secret)
           purged.push(secret)
         }
       }
@@ -211,6 +251,7 @@ export class SecretsState {
     let version: VersionRecord | undefined
     if (hasValue(input)) version = this.addVersion(secret, input, input.ClientRequestToken, [CURRENT]).version
     this.region(region)[name] = secret
+    this.mark(secret)
     return {secret, version}
   }
 
@@ -248,6 +289,7 @@ export class SecretsState {
     for (const stage of stages) this.moveStage(secret, stage, version)
     secret.LastChangedDate = now
     this.dropDeprecated(secret)
+    this.mark(secret)
     return {version, repeated: false}
   }
 
@@ -296,6 +338,7 @@ export class SecretsState {
     if (secret.LastAccessedDate === today && version.LastAccessedDate === today) return false
     secret.LastAccessedDate = today
     version.LastAccessedDate = today
+    this.mark(secret)
     return true
   }
 
@@ -306,6 +349,7 @@ export class SecretsState {
     if (input.Description !== undefined) secret.Description = input.Description
     if (input.KmsKeyId !== undefined) secret.KmsKeyId = input.KmsKeyId
     secret.LastChangedDate = this.now()
+    this.mark(secret)
     return version
   }
 
@@ -336,6 +380,7 @@ export class SecretsState {
     else if (remove) remove.Stages = remove.Stages.filter((label) => label !== stage)
     secret.LastChangedDate = this.now()
     this.dropDeprecated(secret)
+    this.mark(secret)
   }
 
   scheduleDeletion(secret: SecretRecord, input: {RecoveryWindowInDays?: number; ForceDeleteWithoutRecovery?: boolean}): number {
@@ -348,6 +393,7 @@ export class SecretsState {
       throw invalidRequest("You can't perform this operation on the secret because it was already scheduled for deletion.")
     const now = this.now()
     secret.DeletedDate ??= now
+    this.mark(secret)
     if (input.ForceDeleteWithoutRecovery) {
       delete this.region(secret.Region)[secret.Name]
       return now
@@ -360,6 +406,7 @@ export class SecretsState {
     delete secret.DeletedDate
     delete secret.DeletionDate
     secret.LastChangedDate = this.now()
+    this.mark(secret)
   }
 
   tag(secret: SecretRecord, tags: Tag[]): void {
@@ -372,11 +419,13 @@ export class SecretsState {
     if (merged.length > TAGS_PER_SECRET) throw limitExceeded(`A secret can have at most ${TAGS_PER_SECRET} tags.`)
     secret.Tags = merged
     secret.LastChangedDate = this.now()
+    this.mark(secret)
   }
 
   untag(secret: SecretRecord, keys: string[]): void {
     secret.Tags = secret.Tags.filter((tag) => !keys.includes(tag.Key))
     secret.LastChangedDate = this.now()
+    this.mark(secret)
   }
 
   putPolicy(secret: SecretRecord, policy: string, blockPublic: boolean): void {
@@ -386,11 +435,13 @@ export class SecretsState {
       throw publicPolicy('The BlockPublicPolicy parameter is set to true, and the resource policy grants broad access to the secret.')
     secret.ResourcePolicy = policy
     secret.LastChangedDate = this.now()
+    this.mark(secret)
   }
 
   deletePolicy(secret: SecretRecord): void {
     delete secret.ResourcePolicy
     secret.LastChangedDate = this.now()
+    this.mark(secret)
   }
 
   list(region: string, options: {IncludePlannedDeletion?: boolean; Filters?: Filter[]; SortOrder?: string}): SecretRecord[] {
