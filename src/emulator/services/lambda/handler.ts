@@ -278,7 +278,8 @@ export class LambdaHandler implements EmulatedService {
       case 'ListTags':
       case 'TagResource':
       case 'UntagResource': {
-        const input = match.operation === 'TagResource' ? await readJsonBody(ctx) : (ctx.req.resume(), {})
+        if (match.operation !== 'TagResource') ctx.req.resume()
+        const input = match.operation === 'TagResource' ? await readJsonBody(ctx) : {}
         const record = lambda.get(labels.Resource, region)
         authorize(ctx, `lambda:${match.operation}`, lambda.arnOf(record))
         if (match.operation === 'ListTags') {

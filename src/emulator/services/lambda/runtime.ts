@@ -189,8 +189,8 @@ export class Worker {
   private stderrTail = ''
 
   constructor(
-    private readonly spec: FunctionSpec,
-    private readonly clock: RuntimeClock,
+    spec: FunctionSpec,
+    clock: RuntimeClock,
     private readonly onLogText: (text: string) => void,
     /** Variables of the invocation that made this worker (the role's credentials), in its environment from the start. */
     readonly startEnv: Record<string, string> = {},
