@@ -67,6 +67,7 @@ const steps: Step[] = [
   fails(call('sts', 'AssumeRole', assume({RoleArn: `arn:aws:iam::${ACCOUNT}:role/conf-nobody`})), 'AccessDenied'),
   as(call('sts', 'GetSessionToken', {DurationSeconds: 900}, 'bobToken'), keysOf('bobKey', 'AccessKey')),
   as(call('sts', 'GetCallerIdentity'), keysOf('bobToken', 'Credentials')),
+  call('sts', 'GetAccessKeyInfo', {AccessKeyId: ref('bobKey', 'AccessKey.AccessKeyId')}),
   // Federation: boto3 sends these unsigned, as AWS serves them; STS answers with its own errors.
   fails(call('sts', 'AssumeRoleWithWebIdentity', {...assume(), WebIdentityToken: 'not-a-jwt'}), 'InvalidIdentityTokenException'),
   fails(call('sts', 'AssumeRoleWithWebIdentity', {...assume(), WebIdentityToken: JWT}), 'InvalidIdentityTokenException'),

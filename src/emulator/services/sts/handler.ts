@@ -12,7 +12,7 @@
 import {AwsError} from '../../errors.js'
 import {asAwsError, sendError} from '../../protocols/errors.js'
 import {parseQuery, type QueryParams, queryStructs, requireParam, sendQueryResult} from '../../protocols/query.js'
-import type {EmulatedService, Principal, RequestContext} from '../../types.js'
+import {ACCOUNT_ID, type EmulatedService, type Principal, type RequestContext} from '../../types.js'
 import type {IamIdentity} from '../iam/identity.js'
 import {checkDocument} from '../iam/policies.js'
 import {issueRoleSession, issueUserSession, trustDecision} from '../iam/roles.js'
@@ -31,6 +31,7 @@ export const STS_ACTIONS: readonly string[] = [
   'GetSessionToken',
   'AssumeRoleWithWebIdentity',
   'AssumeRoleWithSAML',
+  'GetAccessKeyInfo',
 ]
 
 const invalidIdentityToken = (message: string) => new AwsError('InvalidIdentityToken', message, 400)
@@ -139,6 +140,16 @@ export class StsService implements EmulatedService {
         const issued = issueUserSession(state, {UserName: ctx.principal.userName, DurationSeconds: duration(params)})
         await state.save()
         return issued
+      }
+      // The account an access key belongs to: the emulator has one account, so any well-formed key id is its.
+      case 'GetAccessKeyInfo': {
+        const keyId = requireParam(params, 'AccessKeyId')
+        if (!/^[\w]{16,128}$/.test(keyId))
+          throw new AwsError(
+            'ValidationError',
+            `1 validation error detected: Value '${keyId}' at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]*`,
+          )
+        return {Account: ACCOUNT_ID}
       }
       case 'AssumeRoleWithWebIdentity':
       case 'AssumeRoleWithSAML':
