@@ -92,11 +92,11 @@ export class EventsService implements EmulatedService {
       case 'DescribeEventBus':
         checkBus(region, input.Name)
         authorize(busArn(region))
-        return {Name: DEFAULT_BUS, Arn: busArn(region)}
+        return this.describeBus(region)
       case 'ListEventBuses': {
         authorize(busArn(region))
         const prefix = typeof input.NamePrefix === 'string' ? input.NamePrefix : ''
-        return {EventBuses: DEFAULT_BUS.startsWith(prefix) ? [{Name: DEFAULT_BUS, Arn: busArn(region)}] : []}
+        return {EventBuses: DEFAULT_BUS.startsWith(prefix) ? [this.describeBus(region)] : []}
       }
       case 'PutRule': {
         authorize(ruleResource(input.Name))
@@ -185,6 +185,12 @@ export class EventsService implements EmulatedService {
       default:
         throw unknownOperation(operation)
     }
+  }
+
+  private describeBus(region: string): Record<string, unknown> {
+    // JSON protocols carry timestamps as epoch seconds.
+    const created = this.state.busCreatedAt / 1000
+    return {Name: DEFAULT_BUS, Arn: busArn(region), CreationTime: created, LastModifiedTime: created}
   }
 
   private putEvents(ctx: RequestContext, input: Input): unknown {

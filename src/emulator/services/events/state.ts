@@ -84,6 +84,8 @@ export class EventsState {
   private readonly rules = new Map<string, Rule>()
   private saving: Promise<void> | undefined
   private dirty = false
+  /** When the default bus came to be (the first time this state folder served EventBridge). */
+  busCreatedAt = 0
 
   private constructor(
     private readonly path: string | undefined,
@@ -92,7 +94,8 @@ export class EventsState {
 
   static async open(stateDir: string | undefined, clock: EmulatorClock): Promise<EventsState> {
     const state = new EventsState(stateDir ? join(stateDir, 'events', 'rules.json') : undefined, clock)
-    const saved = state.path ? await readJsonIfExists<{rules?: RuleRecord[]}>(state.path) : undefined
+    const saved = state.path ? await readJsonIfExists<{rules?: RuleRecord[]; busCreatedAt?: number}>(state.path) : undefined
+    state.busCreatedAt = saved?.busCreatedAt ?? clock.now()
     for (const record of saved?.rules ?? []) {
       const rule: Rule = {...record}
       if (record.eventPattern) rule.matcher = compilePattern(record.eventPattern)
@@ -114,7 +117,7 @@ export class EventsState {
         while (this.dirty) {
           this.dirty = false
           const rules: RuleRecord[] = [...this.rules.values()].map(({matcher: _m, schedule: _s, ...record}) => record)
-          await writeJsonAtomic(this.path!, {rules})
+          await writeJsonAtomic(this.path!, {busCreatedAt: this.busCreatedAt, rules})
         }
       } finally {
         this.saving = undefined
