@@ -237,12 +237,16 @@ test('update by diff: in place, then a bucket replaced new-first with the old on
   t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-update-one'})))).status, 404)
   const events = await eventsOf(f.cfn, 'update')
   const i = (status: string, physical?: string) =>
-    events.findLastIndex(
-      (e) =>
-        e.LogicalResourceId === status.split(':')[0] &&
-        e.ResourceStatus === status.split(':')[1] &&
-        (physical === undefined || e.PhysicalResourceId === physical),
-    )
+    events.length -
+    1 -
+    [...events]
+      .reverse()
+      .findIndex(
+        (e) =>
+          e.LogicalResourceId === status.split(':')[0] &&
+          e.ResourceStatus === status.split(':')[1] &&
+          (physical === undefined || e.PhysicalResourceId === physical),
+      )
   const replacing = events.find((e) =>
     e.ResourceStatusReason?.startsWith('Requested update requires the creation of a new physical resource'),
   )
