@@ -26,6 +26,8 @@ export interface InstanceRuntimeOptions {
   now?: () => number
   /** 'folder' runs instances without namespaces even where the host allows them (tests of the fallback). */
   mode?: 'folder' | 'namespace'
+  /** The AWS CLI instances' `aws` wraps: a path, null for ncap's Node stand-in, undefined to use the host's (NCAP_INSTANCE_AWS=standin|PATH overrides). */
+  awsCli?: string | null
 }
 
 /** Live sandboxes of this process by instance id (SSM's agent side reads it). */
@@ -90,7 +92,14 @@ export function createInstanceRuntime(options: InstanceRuntimeOptions): Instance
     async create(spec: SandboxSpec, events: SandboxEvents): Promise<InstanceSandbox> {
       await mkdir(folder, {recursive: true})
       const abilities = await hostAbilities(dirname(spec.instanceDir))
-      const sandbox = new Sandbox(spec, events, {abilities, forceMode: options.mode, now, recordPids, noteFolderMode})
+      const sandbox = new Sandbox(spec, events, {
+        abilities,
+        forceMode: options.mode,
+        awsCli: options.awsCli,
+        now,
+        recordPids,
+        noteFolderMode,
+      })
       live.set(spec.instanceId, sandbox)
       const destroy = sandbox.destroy.bind(sandbox)
       sandbox.destroy = async () => {

@@ -49,7 +49,7 @@ export async function startMetadataServer(
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://169.254.169.254')
-    const path = url.pathname.replace(/\/+$/, '') || '/'
+    const path = url.pathname.replace(/\/{2,}/g, '/').replace(/\/+$/, '') || '/'
     if (path.startsWith(controlPath) && req.method === 'POST') {
       const kind = url.searchParams.get('kind') === 'reboot' ? 'reboot' : 'poweroff'
       send(res, 200, 'ok\n')

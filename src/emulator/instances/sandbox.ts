@@ -43,6 +43,8 @@ export interface SandboxContext {
   now: () => number
   /** Records the pids the runtime must reap after a crash (written synchronously before they run). */
   recordPids(instanceId: string, pids: number[]): void
+  /** The AWS CLI the instance's `aws` wraps: a path, null for ncap's stand-in, undefined to find the host's. */
+  awsCli?: string | null
   /** Told once when an instance runs without a namespace. */
   noteFolderMode(reason: string): void
 }
@@ -135,7 +137,7 @@ export class Sandbox implements InstanceSandbox {
       viewDir,
       port: this.metadata.port,
       controlPath: this.metadata.controlPath,
-      awsCli: hostAwsCli(this.shimDir),
+      awsCli: this.context.awsCli === null ? undefined : (this.context.awsCli ?? hostAwsCli(this.shimDir)),
     })
     if (this.mode === 'namespace') await this.startNamespace()
     else
@@ -228,7 +230,8 @@ export class Sandbox implements InstanceSandbox {
       AWS_REGION: this.spec.region,
       AWS_DEFAULT_REGION: this.spec.region,
       AWS_ENDPOINT_URL: this.spec.endpoint,
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: this.metadata?.endpoint ?? '',
+      // A trailing slash: botocore (AWS CLI) appends latest/api/token to it as it is.
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: this.metadata ? `${this.metadata.endpoint}/` : '',
       AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv4',
       NCAP_INSTANCE_ID: this.spec.instanceId,
       NCAP_CLOCK_OFFSET_MS: String(this.spec.clockOffsetMs()),

@@ -106,7 +106,7 @@ export async function writeShims(options: ShimOptions): Promise<void> {
       : [
           '#!/bin/bash',
           '# ncap: no AWS CLI on this host; a stand-in for the aws s3 and aws sts commands pipeline scripts use.',
-          `exec ${[process.execPath, ...nodeFlags(), standInScript()].map(quote).join(' ')} "$@"`,
+          `exec ${[process.execPath, '--no-warnings', ...nodeFlags(), standInScript()].map(quote).join(' ')} "$@"`,
         ].join('\n'),
   }
   files.halt = files.poweroff!
