@@ -7,9 +7,9 @@ export async function readStatuses(bucket: Bucket, job: JobRecord): Promise<(Dat
   return Promise.all(job.datasets.map((d) => bucket.getJson<DatasetStatus>(d.statusKey)))
 }
 
-/** Rewrites the certificate from the record and the status files as they are now. */
-export async function writeCertificate(bucket: Bucket, certificateKey: string, job: JobRecord): Promise<void> {
-  await bucket.putText(certificateKey, renderCertificate(job, await readStatuses(bucket, job)))
+/** Rewrites the certificate from the record and the status files as they are now; returns its ETag. */
+export async function writeCertificate(bucket: Bucket, certificateKey: string, job: JobRecord): Promise<string | undefined> {
+  return bucket.putText(certificateKey, renderCertificate(job, await readStatuses(bucket, job)))
 }
 
 /** The job manager's log: each step with the time since the handler started. */

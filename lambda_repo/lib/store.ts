@@ -55,9 +55,21 @@ export class Bucket {
     return keys.some((k) => k !== key)
   }
 
-  async putText(key: string, body: string, contentType = 'text/plain; charset=utf-8'): Promise<void> {
+  /** Returns the new object's ETag. */
+  async putText(key: string, body: string, contentType = 'text/plain; charset=utf-8'): Promise<string | undefined> {
     const {PutObjectCommand} = await this.s3()
-    await this.client.send(new PutObjectCommand({Bucket: this.name, Key: key, Body: body, ContentType: contentType}))
+    return (await this.client.send(new PutObjectCommand({Bucket: this.name, Key: key, Body: body, ContentType: contentType}))).ETag
+  }
+
+  async etag(key: string): Promise<string | undefined> {
+    const {HeadObjectCommand} = await this.s3()
+    try {
+      return (await this.client.send(new HeadObjectCommand({Bucket: this.name, Key: key}))).ETag
+    } catch (error) {
+      if (MISSING.has(errorCode(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404)
+        return undefined
+      throw error
+    }
   }
 
   async putJson(key: string, value: unknown): Promise<void> {

@@ -27,6 +27,7 @@ export interface InstanceOutcome {
   instanceId: string
   /** What this call changed: nothing, a dataset's status, the instance's end, a timeout. */
   changed: string[]
+  error?: string
 }
 
 const ENDED = new Set(['stopping', 'stopped', 'shutting-down', 'terminated'])
@@ -59,7 +60,18 @@ export async function monitor(event: unknown, ctx: MonitorContext): Promise<Inst
       .map((k) => k.slice(activePrefix(s.LOGDIR).length, -'.json'.length))
   }
   const outcomes: InstanceOutcome[] = []
-  for (const id of ids) outcomes.push(await reconcile(bucket, id, ctx))
+  const failures: string[] = []
+  // One instance's failure (a denied stop, a throttled call) must not keep the others from being reconciled.
+  for (const id of ids) {
+    try {
+      outcomes.push(await reconcile(bucket, id, ctx))
+    } catch (error) {
+      failures.push(`${id}: ${errorMessage(error)}`)
+      outcomes.push({instanceId: id, changed: [], error: errorMessage(error)})
+    }
+  }
+  // Thrown after the others are done, so Lambda retries (every step is idempotent).
+  if (failures.length > 0) throw new Error(`could not reconcile ${failures.join('; ')}`)
   return outcomes
 }
 
@@ -145,13 +157,13 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
   let ended = ENDED.has(instance.state)
   let endReason = ended ? `instance ${instance.state}${instance.reason ? ` (${instance.reason})` : ''}` : ''
 
-  // Past its timeout tag, an instance still up is stopped or terminated, whatever its command did.
+  // Past its timeout tag, an instance still up is stopped or terminated, whatever its command did: its status is
+  // written first, so that the monitor woken by the stop itself finds it final and leaves the reason alone.
   let timedOut = ''
   if (!ended) {
     const launched = instance.launchTime ?? new Date(active.start)
     const minutes = instance.timeoutMinutes ?? active.durationMinutes
     if (now.getTime() - launched.getTime() > minutes * 60_000) {
-      await stopOrTerminate(ec2, instanceId, s.SHUTDOWN_BEHAVIOR)
       timedOut = `timed out after ${minutes} min (its timeout tag): ${s.SHUTDOWN_BEHAVIOR === 'stop' ? 'stopped' : 'terminated'} by the monitor`
       endReason = timedOut
       ended = true
@@ -178,11 +190,14 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
     if (inv && COMMAND_DONE.has(inv.status)) {
       const tails = await outputTail(bucket, job, active.commandId!, instanceId, inv)
       const ok = inv.status === 'Success'
+      const killed = !ok && ended && inv.responseCode === undefined
       const why = ok
         ? 'command succeeded'
         : inv.status === 'TimedOut'
           ? 'command timed out (SSM_TIMEOUT)'
-          : `command ${inv.status.toLowerCase()}${inv.responseCode !== undefined ? ` with exit code ${inv.responseCode}` : ''}`
+          : killed
+            ? `${endReason} before its command finished (the command ${inv.status.toLowerCase()})`
+            : `command ${inv.status.toLowerCase()}${inv.responseCode !== undefined ? ` with exit code ${inv.responseCode}` : ''}`
       next = {...base, ...tails, status: ok ? 'SUCCESS' : 'FAILED', reason: [...base.reason, why]}
     } else if (ended) {
       const tails =
@@ -198,6 +213,7 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
       changed.push(`status ${next.status}`)
     }
   }
+  if (timedOut) await stopOrTerminate(ec2, instanceId, s.SHUTDOWN_BEHAVIOR)
 
   if (ended) {
     const record: CostRecord = {...active, end: now.toISOString(), cost: costOf(active, now), endReason}
@@ -224,6 +240,14 @@ async function afterChange(bucket: Bucket, job: JobPaths, ctx: MonitorContext, i
     }
   }
   await writeCertificate(bucket, job.certificate, record)
+  // Another monitor may have ended the job meanwhile (its last instance ended): the final word is its.
+  if (await bucket.exists(job.end)) await rewriteFinal(bucket, job)
+}
+
+/** Renders the certificate again from the record as it is now. */
+async function rewriteFinal(bucket: Bucket, job: JobPaths): Promise<void> {
+  const fresh = await bucket.getJson<JobRecord>(job.record)
+  if (fresh) await writeCertificate(bucket, job.certificate, fresh)
 }
 
 async function endJob(bucket: Bucket, job: JobPaths, record: JobRecord, ctx: MonitorContext): Promise<void> {
@@ -243,10 +267,12 @@ async function endJob(bucket: Bucket, job: JobPaths, record: JobRecord, ctx: Mon
   const ok = statuses.filter((x) => x?.status === 'SUCCESS').length
   const failed = statuses.length - ok
   const summary = `job ${record.jobId} ended at ${ctx.now.toISOString()}: ${ok} SUCCESS, ${failed} FAILED`
-  if (!(await bucket.exists(job.end))) await bucket.putText(job.end, `${summary}\n`)
   steps.add(`${summary}; end.txt written`)
   if (record.state !== 'cancelled') record.state = 'ended'
   // A cancelled job keeps its state; the record says it ended through its last step.
   await bucket.putJson(job.record, record)
-  await writeCertificate(bucket, job.certificate, record)
+  const mine = await writeCertificate(bucket, job.certificate, record)
+  if (!(await bucket.exists(job.end))) await bucket.putText(job.end, `${summary}\n`)
+  // A monitor that read the record before it ended may have rewritten the certificate since: write it again.
+  if ((await bucket.etag(job.certificate)) !== mine) await rewriteFinal(bucket, job)
 }
