@@ -29,7 +29,8 @@ export function cliEntry(): string[] {
   const built = existsSync(join(repoRoot, 'dist', 'commands')) && existsSync(join(repoRoot, 'oclif.manifest.json'))
   return built && process.env.NCAP_TEST_DEV !== '1'
     ? [join(repoRoot, 'bin', 'run.js')]
-    : ['--import=tsx', '--no-warnings', join(repoRoot, 'bin', 'dev.js')]
+    : // tsx by its resolved URL, so the CLI can run from any working folder.
+      [`--import=${import.meta.resolve('tsx')}`, '--no-warnings', join(repoRoot, 'bin', 'dev.js')]
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
