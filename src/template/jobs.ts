@@ -183,6 +183,14 @@ export function addSubmit(parts: TemplateParts, pipeline: Pipeline, settings: Su
       Action: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'],
       Resource: '*',
     },
+    // The group budgets the submit handler reads (/ncap/<pipeline>/budgets/<group>), and AWS's price list.
+    {
+      Sid: 'GroupBudgets',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ncap/${pipeline.name}/budgets/*`),
+    },
+    {Sid: 'Prices', Effect: 'Allow', Action: 'pricing:GetProducts', Resource: '*'},
     {
       Sid: 'JobRules',
       Effect: 'Allow',

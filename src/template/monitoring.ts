@@ -51,6 +51,8 @@ export function addMonitor(parts: TemplateParts, pipeline: Pipeline): unknown {
         Resource: sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*'),
         Condition: {StringEquals: {'aws:ResourceTag/pipeline': pipeline.name}},
       },
+      // Each dataset's outcome is its SSM command's.
+      {Sid: 'JobCommands', Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*'},
       {
         Sid: 'JobRules',
         Effect: 'Allow',
