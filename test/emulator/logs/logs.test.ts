@@ -4,7 +4,7 @@
  * pagination), PutLogEvents rejections, GetLogEvents tokens both ways,
  * FilterLogEvents patterns, the internal append, and a restart replaying the journal.
  */
-import {mkdtemp} from 'node:fs/promises'
+import {mkdtemp, readFile, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
@@ -370,4 +370,43 @@ test.serial('internal append creates the group and stream; a restarted emulator 
     ['/app/a', '/app/b', '/app/c'],
   )
   t.deepEqual((await logs.send(new ListTagsLogGroupCommand({logGroupName: '/tags/g'}))).tags, {stage: 'dev', owner: 'lab'})
+})
+
+test.serial('a journal past 1 MB is compacted on open: every event kept, in order, and the expired ones dropped', async (t) => {
+  const internal = (await server.getService('logs'))?.internal as LogsInternal
+  const now = server.clock.now()
+  const line = 'x'.repeat(100)
+  for (let batch = 0; batch < 12; batch++)
+    internal.append(
+      'us-east-1',
+      '/compact/g',
+      's',
+      Array.from({length: 1000}, (_, i) => ({timestamp: now + batch * 1000 + i, message: `${batch * 1000 + i} ${line}`})),
+    )
+  await logs.send(new CreateLogGroupCommand({logGroupName: '/compact/old'}))
+  await logs.send(new CreateLogStreamCommand({logGroupName: '/compact/old', logStreamName: 's'}))
+  await logs.send(
+    new PutLogEventsCommand({logGroupName: '/compact/old', logStreamName: 's', logEvents: [{timestamp: now, message: 'expires'}]}),
+  )
+  await logs.send(new PutRetentionPolicyCommand({logGroupName: '/compact/old', retentionInDays: 1}))
+  await server.close()
+  const journal = join(stateDir, 'logs', 'journal.jsonl')
+  const before = (await stat(journal)).size
+  t.true(before > 1 << 20, `journal is ${before} bytes`)
+  server = await startServer({stateDir, port: 0})
+  await server.clock.advance(2 * 86_400_000)
+  await server.close()
+  server = await startServer({stateDir, port: 0})
+  logs.destroy()
+  logs = clientFor(server.endpoint)
+  // Two days on, the group without retention keeps all 12,000 events; the one-day group lost its event.
+  const head = await logs.send(new GetLogEventsCommand({logGroupName: '/compact/g', logStreamName: 's', startFromHead: true, limit: 3}))
+  t.deepEqual(
+    head.events?.map((e) => e.message?.split(' ')[0]),
+    ['0', '1', '2'],
+  )
+  const tail = await logs.send(new GetLogEventsCommand({logGroupName: '/compact/g', logStreamName: 's', limit: 1}))
+  t.is(tail.events?.[0]?.message?.split(' ')[0], '11999')
+  const text = await readFile(journal, 'utf8')
+  t.false(text.includes('"expires"'), 'the expired event is gone from the journal')
 })

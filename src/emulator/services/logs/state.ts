@@ -219,18 +219,20 @@ export class LogsState {
           lines.push(
             JSON.stringify({op: 'stream', region: group.region, group: group.name, name: stream.name, creationTime: stream.creationTime}),
           )
-          for (const e of stream.events)
-            lines.push(
-              JSON.stringify({
-                op: 'events',
-                region: group.region,
-                group: group.name,
-                stream: stream.name,
-                ingestion: e.ingestionTime,
-                seq: e.seq,
-                events: [[e.timestamp, e.message]],
-              }),
-            )
+          // One line per run of events that arrived together (same ingestion, consecutive sequence numbers).
+          let run: {ingestion: number; seq: number; events: [number, string][]} | undefined
+          const flushRun = () => {
+            if (run) lines.push(JSON.stringify({op: 'events', region: group.region, group: group.name, stream: stream.name, ...run}))
+            run = undefined
+          }
+          for (const e of stream.events) {
+            if (run && run.ingestion === e.ingestionTime && run.seq + run.events.length === e.seq) run.events.push([e.timestamp, e.message])
+            else {
+              flushRun()
+              run = {ingestion: e.ingestionTime, seq: e.seq, events: [[e.timestamp, e.message]]}
+            }
+          }
+          flushRun()
         }
       }
     const text = lines.length > 0 ? `${lines.join('\n')}\n` : ''
