@@ -23,8 +23,15 @@ export const bucketAlreadyOwnedByYou = (bucket: string) =>
     BucketName: bucket,
   })
 
-export const bucketNotEmpty = (bucket: string) =>
-  new AwsError('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, {BucketName: bucket})
+export const bucketNotEmpty = (bucket: string, versioned = false) =>
+  new AwsError(
+    'BucketNotEmpty',
+    versioned
+      ? 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.'
+      : 'The bucket you tried to delete is not empty',
+    409,
+    {BucketName: bucket},
+  )
 
 export const invalidBucketName = (bucket: string) =>
   new AwsError('InvalidBucketName', 'The specified bucket is not valid.', 400, {BucketName: bucket})

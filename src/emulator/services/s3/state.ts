@@ -178,7 +178,7 @@ export class S3State {
 
   async deleteBucket(name: string): Promise<void> {
     const bucket = this.bucket(name)
-    if (bucket.objects.size > 0 || (bucket.versions?.size ?? 0) > 0) throw errors.bucketNotEmpty(name)
+    if (bucket.objects.size > 0 || (bucket.versions?.size ?? 0) > 0) throw errors.bucketNotEmpty(name, bucket.versions !== undefined)
     this.buckets.delete(name)
     await this.store.removeBucket(name)
   }
