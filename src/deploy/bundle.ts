@@ -65,6 +65,8 @@ export async function bundleHandler(dir: string, options: BundleOptions = {}): P
       metafile: true,
       logLevel: 'silent',
       absWorkingDir: folder,
+      // The bundle does not depend on the tsconfig.json around the folder.
+      tsconfigRaw: '{}',
     })
   } catch (error) {
     const errors = (error as {errors?: {text: string; location?: {file: string; line: number}}[]}).errors ?? []
