@@ -12,6 +12,7 @@ import {
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
+  EC2Client,
   GetConsoleOutputCommand,
   type Instance,
   ModifyInstanceAttributeCommand,
@@ -27,7 +28,15 @@ import {
   waitUntilInstanceTerminated,
   waitUntilSystemStatusOk,
 } from '@aws-sdk/client-ec2'
-import {AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient} from '@aws-sdk/client-iam'
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateAccessKeyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam'
 import test from 'ava'
 import type {EmulatorEvent} from '../../../src/emulator/event-record.js'
 import type {Ec2Internal} from '../../../src/emulator/internal.js'
@@ -327,6 +336,29 @@ test.serial('an instance profile by name or ARN; every missing reference refused
   )
   t.is(count.Reservations!.flatMap((r) => r.Instances!).length, 2)
   await f.ec2.send(new TerminateInstancesCommand({InstanceIds: [byName!.InstanceId!, byArn!.InstanceId!]}))
+
+  // An IAM user needs ec2:RunInstances and iam:PassRole on the profile's role, refused as EC2 does (UnauthorizedOperation).
+  await iam.send(new CreateUserCommand({UserName: 'launcher'}))
+  const policy = (actions: string[]) =>
+    JSON.stringify({Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: actions, Resource: '*'}]})
+  await iam.send(new PutUserPolicyCommand({UserName: 'launcher', PolicyName: 'ec2', PolicyDocument: policy(['ec2:RunInstances'])}))
+  const {AccessKey} = await iam.send(new CreateAccessKeyCommand({UserName: 'launcher'}))
+  const launcher = new EC2Client({
+    endpoint: f.server.endpoint,
+    region: 'us-east-1',
+    credentials: {accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey!},
+  })
+  const input = {ImageId: f.image.ImageId, MinCount: 1, MaxCount: 1, IamInstanceProfile: {Name: 'worker-profile'}}
+  const noPass = await errorOf(launcher.send(new RunInstancesCommand(input)))
+  t.is(noPass.name, 'UnauthorizedOperation')
+  t.regex(noPass.message, /iam:PassRole on resource: arn:aws:iam::000000000000:role\/worker/)
+  const noDescribe = await errorOf(launcher.send(new DescribeInstancesCommand({})))
+  t.is(noDescribe.name, 'UnauthorizedOperation')
+  await iam.send(
+    new PutUserPolicyCommand({UserName: 'launcher', PolicyName: 'ec2', PolicyDocument: policy(['ec2:RunInstances', 'iam:PassRole'])}),
+  )
+  const passed = await launcher.send(new RunInstancesCommand(input))
+  await f.ec2.send(new TerminateInstancesCommand({InstanceIds: [passed.Instances![0]!.InstanceId!]}))
 
   const refusals: [Partial<RunInstancesCommandInput>, string, RegExp?][] = [
     [{ImageId: 'ami-0123456789abcdef0'}, 'InvalidAMIID.NotFound'],

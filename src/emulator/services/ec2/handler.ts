@@ -305,8 +305,18 @@ export class Ec2Service implements EmulatedService {
       const {action, params} = await parseQuery(ctx)
       if (!SERVED.has(action)) throw E.unsupported(action)
       await this.ready()
-      ctx.authorize(`ec2:${action}`, '*')
-      const result = await this.run(ctx.region, action, params)
+      const authorize = (name: string, resource: string) => {
+        try {
+          ctx.authorize(name, resource)
+        } catch (error) {
+          // EC2 names a refusal UnauthorizedOperation, not AccessDenied.
+          if (error instanceof AwsError && error.code === 'AccessDenied')
+            throw new AwsError('UnauthorizedOperation', `You are not authorized to perform this operation. ${error.message}`, 403)
+          throw error
+        }
+      }
+      authorize(`ec2:${action}`, '*')
+      const result = await this.run(ctx.region, action, params, (roleArn) => authorize('iam:PassRole', roleArn))
       sendQueryResult(ctx, action, toWire(action, result), {ec2: true})
     } catch (error) {
       sendError(ctx, 'ec2', asAwsError(error))
@@ -440,7 +450,8 @@ export class Ec2Service implements EmulatedService {
     return applyFilters(base, filtersOf(params), this.instanceFields(), (i) => i.Tags)
   }
 
-  private async run(region: string, action: string, params: QueryParams): Promise<Result> {
+  /** `passRole` checks that the caller may pass an instance profile's role (iam:PassRole, as AWS checks at launch). */
+  private async run(region: string, action: string, params: QueryParams, passRole: (roleArn: string) => void): Promise<Result> {
     const state = this.state
     state.ensureRegion(region)
     const dryRun = bool(params.DryRun)
@@ -525,6 +536,7 @@ export class Ec2Service implements EmulatedService {
             }
           }),
           ...(params['Placement.AvailabilityZone'] ? {placementZone: params['Placement.AvailabilityZone']} : {}),
+          passRole,
         }
         const {reservationId, instances} = await state.launch(input, dryRun)
         return {

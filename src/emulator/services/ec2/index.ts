@@ -5,8 +5,7 @@
  */
 import type {InstanceRuntime} from '../../instances/types.js'
 import type {Ec2Internal} from '../../internal.js'
-import type {EmulatedService, ServiceEnvironment, ServiceFactory} from '../../types.js'
-import {Ec2Service} from './handler.js'
+import type {EmulatedService, RequestContext, ServiceEnvironment, ServiceFactory} from '../../types.js'
 import {Ec2State} from './state.js'
 
 export interface Ec2Options {
@@ -59,7 +58,12 @@ export function createEc2Factory(options: Ec2Options = {}): ServiceFactory {
       return started
     }
     void start()
-    const handler = new Ec2Service(state, start)
+    // The wire (with the generated shapes) loads on the first request, not when start-up reconciles.
+    let handler: Promise<{handle(ctx: RequestContext): Promise<void>}> | undefined
+    const handlerOf = () => {
+      handler ??= import('./handler.js').then(({Ec2Service}) => new Ec2Service(state, start))
+      return handler
+    }
     const internal: Ec2Internal = {
       describeInstance: (region, instanceId) => {
         const instance = state.instancesIn(region).find((i) => i.InstanceId === instanceId)
@@ -71,7 +75,7 @@ export function createEc2Factory(options: Ec2Options = {}): ServiceFactory {
       signingName: 'ec2',
       state,
       internal,
-      handle: (ctx) => handler.handle(ctx),
+      handle: async (ctx) => (await handlerOf()).handle(ctx),
       start,
       close: () => state.close(),
     }

@@ -96,6 +96,8 @@ export interface LaunchInput {
     Ebs?: {VolumeSize?: number; VolumeType?: string; DeleteOnTermination?: boolean; Iops?: number; Encrypted?: boolean; SnapshotId?: string}
   }[]
   placementZone?: string
+  /** Throws unless the caller may pass the profile's role to the instance (iam:PassRole, as AWS checks at launch). */
+  passRole?: (roleArn: string) => void
 }
 
 export class Ec2State {
@@ -526,6 +528,8 @@ export class Ec2State {
             `Value (${value}) for parameter ${parameter} is invalid. Invalid IAM Instance Profile ${input.profileArn ? 'ARN' : 'name'}`,
           )
         }
+        const role = profile.Roles[0] ? identity.state.data.roles[profile.Roles[0]] : undefined
+        if (role) input.passRole?.(role.Arn)
         return {Arn: profile.Arn, Id: profile.InstanceProfileId}
       })
   }
