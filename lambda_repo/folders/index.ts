@@ -99,7 +99,7 @@ async function createFolders(s3: S3Client, bucket: string, props: CustomResource
   const keys: string[] = []
   for (const group of props.Groups ?? []) for (const folder of props.GroupFolders ?? []) keys.push(`${group}/${folder}/`)
   if (props.LogFolder) keys.push(`${props.LogFolder}/`)
-  await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({Bucket: bucket, Key, Body: ''}))))
+  await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({Bucket: bucket, Key, Body: new Uint8Array(0)}))))
   return keys.length
 }
 
