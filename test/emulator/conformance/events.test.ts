@@ -87,7 +87,10 @@ const steps: Step[] = [
   fails('DeleteRule', {Name: 'conf-pattern'}, 'ValidationException'),
   fails('DeleteRule', {Name: 'conf-pattern', ...nobus}, 'ResourceNotFoundException'),
   ok('DeleteRule', {Name: 'conf-rate'}),
-  ok('DeleteRule', {Name: 'conf-pattern', Force: true}),
+  fails('DeleteRule', {Name: 'conf-pattern', Force: true}, 'ValidationException'),
+  ok('RemoveTargets', {Rule: 'conf-pattern', Ids: ['fn']}),
+  ok('DeleteRule', {Name: 'conf-pattern'}),
+  ok('DeleteRule', {Name: 'conf-pattern'}),
 ]
 
 conformanceSuite(test, {

@@ -130,7 +130,7 @@ export class EventsService implements EmulatedService {
       }
       case 'DeleteRule': {
         authorize(ruleResource(input.Name))
-        const rule = await state.deleteRule(region, input.Name, input.EventBusName, input.Force === true)
+        const rule = await state.deleteRule(region, input.Name, input.EventBusName)
         if (rule) bus.disarm(rule)
         return {}
       }

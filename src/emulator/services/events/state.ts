@@ -207,12 +207,13 @@ export class EventsState {
     return rule
   }
 
-  async deleteRule(region: string, name: unknown, bus: unknown, force: boolean): Promise<Rule | undefined> {
+  /** DeleteRule: idempotent; refused while targets remain (Force is for rules managed by other services, and there are none here). */
+  async deleteRule(region: string, name: unknown, bus: unknown): Promise<Rule | undefined> {
     checkBus(region, bus)
     if (typeof name !== 'string' || name === '') throw validation('Parameter Name is required.')
     const rule = this.rules.get(key(region, name))
     if (!rule) return undefined
-    if (rule.targets.length > 0 && !force) throw validation("Rule can't be deleted since it has targets.")
+    if (rule.targets.length > 0) throw validation("Rule can't be deleted since it has targets.")
     this.rules.delete(key(region, name))
     await this.save()
     return rule
