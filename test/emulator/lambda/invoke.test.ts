@@ -234,3 +234,17 @@ test('python3.11 is refused for creation since 2026-07-31 as AWS refuses it', as
     /python3\.11 is no longer supported/,
   )
 })
+
+test.serial('a handler that never finishes loading is killed after the init limit: nothing waits forever', async (t) => {
+  await make(
+    'never-loads',
+    {'index.mjs': 'await new Promise(() => setInterval(() => {}, 1000))\nexport const handler = async () => 1\n'},
+    {Timeout: 1},
+  )
+  const pending = invoke('never-loads')
+  await new Promise((r) => setTimeout(r, 1500))
+  await emu.server.clock.advance(12_000)
+  const answer = await pending
+  t.is(answer.FunctionError, 'Unhandled')
+  t.like(decode(answer.Payload), {errorType: 'Sandbox.Timedout', errorMessage: 'The init phase did not finish within 11.00 seconds'})
+})

@@ -72,7 +72,7 @@ diff('CreateFunction, GetFunctionConfiguration and ListFunctions agree with moto
     Code: {ZipFile: zip},
   }
   const made = await both((c) => c.lambda.send(new lambda.CreateFunctionCommand(input)))
-  const strip = ({$metadata: _, ...rest}: Record<string, unknown>) => rest
+  const strip = ({$metadata: _, ...rest}: {$metadata?: unknown}) => rest as Record<string, unknown>
   t.deepEqual(pick(strip(made.ncap)), pick(strip(made.moto)))
   t.is(made.ncap.CodeSha256, made.moto.CodeSha256, 'the same zip hashes the same')
   const got = await both((c) => c.lambda.send(new lambda.GetFunctionConfigurationCommand({FunctionName: 'diff-fn'})))

@@ -183,6 +183,8 @@ export class Worker {
   idleTimer: NodeJS.Timeout | undefined
   coldPending = true
   readonly spawnedAt = performance.now()
+  /** Set (seconds) when the handler did not load in time and the worker was killed for it. */
+  initTimedOutAfter: number | undefined
   /** The highest resident memory seen, in MB (kept after the process is gone). */
   peakMb = 0
   private readonly deathWaiters = new Set<(reason: string) => void>()
@@ -323,10 +325,17 @@ export class Worker {
       this.readyWait,
       new Promise<never>((_, reject) =>
         this.onDeath((reason) =>
-          reject({
-            errorType: /heap out of memory/i.test(this.stderrTail) ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
-            errorMessage: `Runtime exited with error: ${reason}`,
-          } satisfies InvokeError),
+          reject(
+            (this.initTimedOutAfter !== undefined
+              ? {
+                  errorType: 'Sandbox.Timedout',
+                  errorMessage: `The init phase did not finish within ${fmt2(this.initTimedOutAfter)} seconds`,
+                }
+              : {
+                  errorType: /heap out of memory/i.test(this.stderrTail) ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
+                  errorMessage: `Runtime exited with error: ${reason}`,
+                }) satisfies InvokeError,
+          ),
         ),
       ),
     ])
@@ -449,6 +458,16 @@ export class WorkerPool {
     )
     holder.worker = worker
     this.all.add(worker)
+    // Nothing waits forever: a handler that does not load within AWS's 10 s init limit plus the function's timeout is killed.
+    const limit = 10 + this.spec.timeoutSec
+    const initTimer = this.clock.at(this.clock.now() + limit * 1000, () => {
+      worker.initTimedOutAfter = limit
+      worker.kill()
+    })
+    worker.ready().then(
+      () => initTimer.cancel(),
+      () => initTimer.cancel(),
+    )
     worker.onDeath(() => {
       this.all.delete(worker)
       const at = this.idle.indexOf(worker)
