@@ -70,13 +70,21 @@ test('SIGKILL during CREATE_IN_PROGRESS: after a restart the stack is CREATE_FAI
       Role: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          AssumeRolePolicyDocument: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Principal: {Service: 'lambda.amazonaws.com'}, Action: 'sts:AssumeRole'}]},
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{Effect: 'Allow', Principal: {Service: 'lambda.amazonaws.com'}, Action: 'sts:AssumeRole'}],
+          },
         },
       },
       Bucket: {Type: 'AWS::S3::Bucket', Properties: {BucketName: 'cfn-killed'}},
       Fn: {
         Type: 'AWS::Lambda::Function',
-        Properties: {Runtime: 'nodejs22.x', Handler: 'index.handler', Role: {'Fn::GetAtt': ['Role', 'Arn']}, Code: {ZipFile: 'exports.handler = async () => {}'}},
+        Properties: {
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: {'Fn::GetAtt': ['Role', 'Arn']},
+          Code: {ZipFile: 'exports.handler = async () => {}'},
+        },
       },
       Waits: {Type: 'Custom::Waits', DependsOn: 'Bucket', Properties: {ServiceToken: {'Fn::GetAtt': ['Fn', 'Arn']}, ServiceTimeout: 3600}},
     },
@@ -106,7 +114,13 @@ test('SIGKILL during CREATE_IN_PROGRESS: after a restart the stack is CREATE_FAI
     await after.s3.send(new HeadBucketCommand({Bucket: 'cfn-killed'}))
     await after.cfn.send(new DeleteStackCommand({StackName: 'killed'}))
     const deleted = await settled(after.cfn, stack.StackId!, 30_000)
-    t.is(deleted.StackStatus, 'DELETE_COMPLETE', (await eventsOf(after.cfn, stack.StackId!)).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus} ${e.ResourceStatusReason ?? ''}`).join('\n'))
+    t.is(
+      deleted.StackStatus,
+      'DELETE_COMPLETE',
+      (await eventsOf(after.cfn, stack.StackId!))
+        .map((e) => `${e.LogicalResourceId} ${e.ResourceStatus} ${e.ResourceStatusReason ?? ''}`)
+        .join('\n'),
+    )
     t.is((await failure(after.s3.send(new HeadBucketCommand({Bucket: 'cfn-killed'})))).status, 404)
   } finally {
     await after.server.close()

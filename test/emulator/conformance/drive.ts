@@ -20,7 +20,7 @@ export interface Credentials {
 
 export interface Call {
   id: string
-  service: 's3' | 'iam' | 'sts' | 'secretsmanager'
+  service: 's3' | 'iam' | 'sts' | 'secretsmanager' | 'cloudformation'
   op: string
   params?: Record<string, unknown>
   /** Fill the required input members from the model (probing unserved operations). */

@@ -1221,8 +1221,8 @@ export class Engine {
     }
     const template = await this.template(changeSet.templateBody)
     const rollbackOff = disableRollback ?? changeSet.disableRollback
-    for (const other of stack.changeSets)
-      if (other !== changeSet && other.executionStatus === 'AVAILABLE') other.executionStatus = 'OBSOLETE'
+    // Executing one change set discards the stack's others that were not executed: they no longer apply.
+    stack.changeSets = stack.changeSets.filter((other) => other === changeSet || other.executionStatus.startsWith('EXECUTE_'))
     changeSet.executionStatus = 'EXECUTE_IN_PROGRESS'
     if (changeSet.type === 'CREATE') {
       stack.templateBody = changeSet.templateBody

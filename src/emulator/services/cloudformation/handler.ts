@@ -390,7 +390,7 @@ export class CloudFormationService implements EmulatedService {
       }
       case 'DeleteChangeSet': {
         const {stack, changeSet} = this.findChangeSet(ctx, action, params)
-        if (changeSet.executionStatus === 'EXECUTE_IN_PROGRESS') {
+        if (changeSet.executionStatus === 'EXECUTE_IN_PROGRESS' || changeSet.executionStatus === 'EXECUTE_COMPLETE') {
           throw new AwsError('InvalidChangeSetStatus', `Cannot delete ChangeSet in status ${changeSet.executionStatus}`, 400)
         }
         stack.changeSets = stack.changeSets.filter((c) => c !== changeSet)
