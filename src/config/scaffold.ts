@@ -302,6 +302,7 @@ export async function planScaffold(answers: InitAnswers, config: StackConfigJson
     ['README.md', false],
     ['image/README.md', false],
     ['image/bin/run.sh', true],
+    ['configs/config.yaml', false],
   ] as const) {
     const source = await readFile(join(root, 'templates', 'pipeline', path), 'utf8')
     // run.sh is bash (full of ${...}): copied as it is, never filled.

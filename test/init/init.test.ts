@@ -31,7 +31,7 @@ const SIMEVENTS = [
   'simevents/schedule.json',
   'simevents/ssm-command-status.json',
 ]
-const FILES = ['stack_config_template.json', 'README.md', 'image/README.md', 'image/bin/run.sh', ...SIMEVENTS]
+const FILES = ['stack_config_template.json', 'README.md', 'image/README.md', 'image/bin/run.sh', 'configs/config.yaml', ...SIMEVENTS]
 
 test('flags only: writes the config, the image with an executable run.sh, filled simevents and a README', async (t) => {
   const dir = join(await tempDir(), 'dlc')
