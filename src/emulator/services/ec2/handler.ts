@@ -316,6 +316,9 @@ export class Ec2Service implements EmulatedService {
         }
       }
       authorize(`ec2:${action}`, '*')
+      // Tagging at creation also needs ec2:CreateTags, as on AWS.
+      if (action !== 'CreateTags' && Object.keys(params).some((name) => name.startsWith('TagSpecification.')))
+        authorize('ec2:CreateTags', '*')
       const result = await this.run(ctx.region, action, params, (roleArn) => authorize('iam:PassRole', roleArn))
       sendQueryResult(ctx, action, toWire(action, result), {ec2: true})
     } catch (error) {
