@@ -14,7 +14,10 @@ export default class Invoke extends NcapCommand {
     '<%= config.bin %> invoke MonitorFunction --event simevents/schedule.json',
     '<%= config.bin %> invoke FoldersFunction --event simevents/cfn-create.json --env-vars env.json --endpoint-url http://127.0.0.1:5000',
   ]
-  static override args = {function: Args.string({description: `logical id or function name (default ${DEFAULT_FUNCTION})`})}
+  // ignoreStdin: oclif would otherwise read a piped event into the missing FUNCTION argument.
+  static override args = {
+    function: Args.string({description: `logical id or function name (default ${DEFAULT_FUNCTION})`, ignoreStdin: true}),
+  }
   static override flags = {
     event: Flags.string({char: 'e', description: 'the event: a JSON file, or - for stdin (default {})'}),
     dir: Flags.string({description: 'pipeline folder or config file', default: '.'}),

@@ -20,8 +20,8 @@ export class Bucket {
       const out = await this.client.send(new GetObjectCommand({Bucket: this.name, Key: key}))
       return await out.Body!.transformToString()
     } catch (error) {
-      if (MISSING.has(errorCode(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404)
-        return undefined
+      // Only a missing key: a missing bucket (NoSuchBucket, also a 404) is the deployment's error.
+      if (MISSING.has(errorCode(error))) return undefined
       throw error
     }
   }
