@@ -114,3 +114,22 @@ test('SIGKILL with three running instances: none of their processes is left, and
   for (const id of ids)
     t.true(events.some((e) => e.kind === 'ec2.state-change' && e.correlation?.instanceId === id && e.detail?.state === 'shutting-down'))
 })
+
+test('after a clean stop of the emulator, a running instance is terminated on the next start with the restart named', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'ncap-ec2-stop-'))
+  const stateDir = join(work, 'state')
+  const image = await registerImage(stateDir, {dir: await makeImageFolder(join(work, 'image')), name: 'stop-image'})
+  const first = await startServer({stateDir, port: 0, log: () => {}})
+  const ec2 = clientFor(first.endpoint)
+  const {Instances} = await ec2.send(new RunInstancesCommand({ImageId: image.ImageId, MinCount: 1, MaxCount: 1}))
+  const id = Instances![0]!.InstanceId!
+  await waitUntilInstanceRunning({client: ec2, maxWaitTime: 30, minDelay: 1, maxDelay: 1}, {InstanceIds: [id]})
+  await first.close()
+  const second = await startServer({stateDir, port: 0, log: () => {}})
+  t.teardown(() => second.close())
+  const {Reservations} = await clientFor(second.endpoint).send(new DescribeInstancesCommand({InstanceIds: [id]}))
+  const instance = Reservations![0]!.Instances![0]!
+  t.is(instance.State?.Name, 'terminated')
+  t.is(instance.StateReason?.Code, 'Server.InternalError')
+  t.is(instance.BlockDeviceMappings?.length, 0)
+})
