@@ -107,6 +107,8 @@ export async function generateEvent(type: string, options: EventOptions = {}): P
   const event = fillEvent(template, values) as Record<string, unknown>
   const records = (event as {Records?: {s3: {object: {key: string}}}[]}).Records
   if (records) for (const r of records) r.s3.object.key = encodeEventKey(key)
+  // The templates name the stack after the bucket (as ncap deploys it); --stack names it otherwise.
+  if (typeof event.StackId === 'string') event.StackId = stackId
   if (type === 'ssm-command-status') {
     const detail = event.detail as Record<string, unknown>
     detail['command-id'] = options.commandId ?? randomUUID()
