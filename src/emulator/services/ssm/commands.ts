@@ -75,7 +75,7 @@ export interface CommandRecord {
   ErrorCount: number
   DeliveryTimedOutCount: number
   ServiceRole: string
-  NotificationConfig: {NotificationArn: string; NotificationEvents: string[]; NotificationType: string}
+  NotificationConfig: {NotificationArn: string; NotificationEvents: string[]; NotificationType?: string}
   CloudWatchOutputConfig: {CloudWatchLogGroupName: string; CloudWatchOutputEnabled: boolean}
   TimeoutSeconds: number
   Invocations: InvocationRecord[]
@@ -248,7 +248,7 @@ export class CommandEngine {
       NotificationConfig: {
         NotificationArn: input.NotificationConfig?.NotificationArn ?? '',
         NotificationEvents: input.NotificationConfig?.NotificationEvents ?? [],
-        NotificationType: input.NotificationConfig?.NotificationType ?? '',
+        ...(input.NotificationConfig?.NotificationType ? {NotificationType: input.NotificationConfig.NotificationType} : {}),
       },
       CloudWatchOutputConfig: {
         CloudWatchLogGroupName: input.CloudWatchOutputConfig?.CloudWatchLogGroupName ?? '',
