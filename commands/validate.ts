@@ -14,15 +14,22 @@ Exit codes: 0 no errors (warnings allowed), 1 template errors, 2 config errors.`
     '<%= config.bin %> validate',
     '<%= config.bin %> validate pipelines/dlc --json',
     '<%= config.bin %> validate --no-cfn-lint',
+    '<%= config.bin %> validate --target local',
   ]
   static override args = {dir: Args.string({description: 'pipeline folder or config file', default: '.'})}
   static override flags = {
     'cfn-lint': Flags.boolean({description: "also run AWS's cfn-lint when installed", default: true, allowNo: true}),
+    target: Flags.string({
+      description:
+        "where the stack will be deployed: with 'local', every resource type the embedded emulator does not provision is an error",
+      options: ['aws', 'local'],
+      default: 'aws',
+    }),
   }
 
   async run() {
     const {args, flags} = await this.parse(Validate)
-    const report = await validateProject(args.dir, {cfnLint: flags['cfn-lint']})
+    const report = await validateProject(args.dir, {cfnLint: flags['cfn-lint'], target: flags.target as 'aws' | 'local'})
     if (!this.jsonEnabled()) {
       if (report.errors.length > 0) {
         this.log(`${report.errors.length} error(s):`)

@@ -9,6 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ConfigError} from '../config/index.js'
 import type {Diagnostic} from '../config/model.js'
+import {isSupportedResourceType, unsupportedTypeMessage} from '../emulator/services/cloudformation/supported.js'
 import {compileProject} from './from-config.js'
 import {COMPILED_TEMPLATE, writeCompiled} from './index.js'
 import {lintTemplate, runCfnLint} from './lint/index.js'
@@ -23,7 +24,7 @@ export interface ValidationReport {
   exitCode: number
 }
 
-export async function validateProject(dir: string, options: {cfnLint: boolean}): Promise<ValidationReport> {
+export async function validateProject(dir: string, options: {cfnLint: boolean; target?: 'aws' | 'local'}): Promise<ValidationReport> {
   let project: Awaited<ReturnType<typeof compileProject>>
   try {
     project = await compileProject(dir)
@@ -41,6 +42,23 @@ export async function validateProject(dir: string, options: {cfnLint: boolean}):
   const findings: Diagnostic[] = []
   const relativeMain = COMPILED_TEMPLATE
   findings.push(...(await lintTemplate(project.compiled.main, {file: relativeMain, nested: project.compiled.nested})))
+  if (options.target === 'local') {
+    // The embedded emulator's CloudFormation refuses any other type before it creates anything: say so offline.
+    const templates = [[relativeMain, project.compiled.main] as const, ...Object.entries(project.compiled.nested)]
+    for (const [file, template] of templates) {
+      for (const [id, resource] of Object.entries(template.Resources)) {
+        if (isSupportedResourceType(resource.Type)) continue
+        findings.push({
+          severity: 'error',
+          file,
+          path: `$.Resources.${id}.Type`,
+          message: unsupportedTypeMessage(resource.Type),
+          found: resource.Type,
+          rule: 'emulator-resource-type',
+        })
+      }
+    }
+  }
   let cfnLint: ValidationReport['cfnLint'] = 'skipped'
   if (options.cfnLint) {
     const scratch = await mkdtemp(join(tmpdir(), 'ncap-validate-'))

@@ -139,6 +139,9 @@ export const stackArn = (region: string, accountId: string, name: string, id = r
 export const changeSetArn = (region: string, accountId: string, name: string, id = randomUUID()) =>
   `arn:aws:cloudformation:${region}:${accountId}:changeSet/${name}/${id}`
 
+/** How often a stack whose operation is under way is rewritten (a kill loses at most this much of its events). */
+const WRITE_INTERVAL_MS = 200
+
 export class CloudFormationState {
   readonly stacks = new Map<string, StackRecord>()
   private readonly dirty = new Set<string>()
@@ -193,7 +196,10 @@ export class CloudFormationState {
 
   private async writeDirty(): Promise<void> {
     await new Promise((done) => setImmediate(done))
+    let rounds = 0
     while (this.dirty.size > 0) {
+      // A stack under way changes with every event: past the first write, rewrite it at most every WRITE_INTERVAL_MS.
+      if (rounds++ > 0) await new Promise((done) => setTimeout(done, WRITE_INTERVAL_MS))
       const ids = [...this.dirty]
       this.dirty.clear()
       await Promise.all(
