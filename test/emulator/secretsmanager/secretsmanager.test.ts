@@ -252,6 +252,12 @@ test('ListSecrets: filters by name, description, tag key and value, all, negatio
   t.is(new Set(seen).size, seen.length)
   t.true(seen.includes('lab/alpha') && seen.includes('other/gamma'))
   await rejects(t, client.send(new sm.ListSecretsCommand({NextToken: 'garbage'})), 'InvalidNextTokenException')
+  const sorted = async (SortBy: sm.SortByType, SortOrder: sm.SortOrderType) =>
+    (
+      await client.send(new sm.ListSecretsCommand({SortBy, SortOrder, Filters: [{Key: 'name', Values: ['lab/', 'other/']}]}))
+    ).SecretList!.map((secret) => secret.Name)
+  t.deepEqual(await sorted('name', 'desc'), ['other/gamma', 'lab/beta', 'lab/alpha'])
+  t.deepEqual(await sorted('created-date', 'asc'), ['lab/alpha', 'lab/beta', 'other/gamma'])
 })
 
 test('GetRandomPassword: AWS defaults and every option', async (t) => {

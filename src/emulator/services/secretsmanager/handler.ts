@@ -276,6 +276,7 @@ const OPERATIONS: Record<string, Operation> = {
       IncludePlannedDeletion: bool(call.input, 'IncludePlannedDeletion'),
       Filters: list<Filter>(call.input, 'Filters'),
       SortOrder: str(call.input, 'SortOrder'),
+      SortBy: str(call.input, 'SortBy'),
     })
     const {page, NextToken} = pageOf(secrets, int(call.input, 'MaxResults'), str(call.input, 'NextToken'))
     return done({SecretList: page.map((secret) => describe(secret, true)), ...(NextToken ? {NextToken} : {})}, false)

@@ -444,14 +444,33 @@ export class SecretsState {
     this.mark(secret)
   }
 
-  list(region: string, options: {IncludePlannedDeletion?: boolean; Filters?: Filter[]; SortOrder?: string}): SecretRecord[] {
+  /** ListSecrets' selection and order: by CreatedDate unless SortBy names another attribute, ascending unless SortOrder is desc. */
+  list(
+    region: string,
+    options: {IncludePlannedDeletion?: boolean; Filters?: Filter[]; SortOrder?: string; SortBy?: string},
+  ): SecretRecord[] {
     const filters = checkFilters(options.Filters ?? [])
+    if (options.SortOrder !== undefined && options.SortOrder !== 'asc' && options.SortOrder !== 'desc')
+      throw invalidParameter(`SortOrder must be asc or desc; got ${options.SortOrder}.`)
+    const keys: Record<string, (secret: SecretRecord) => number | string> = {
+      'created-date': (secret) => secret.CreatedDate,
+      'last-accessed-date': (secret) => secret.LastAccessedDate ?? 0,
+      'last-changed-date': (secret) => secret.LastChangedDate,
+      name: (secret) => secret.Name,
+    }
+    const key = keys[options.SortBy ?? 'created-date']
+    if (!key) throw invalidParameter(`SortBy must be one of ${Object.keys(keys).join(', ')}; got ${options.SortBy}.`)
+    const compare = (a: SecretRecord, b: SecretRecord) => {
+      const left = key(a)
+      const right = key(b)
+      if (left < right) return -1
+      if (left > right) return 1
+      return a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0
+    }
     const secrets = Object.values(this.region(region))
       .filter((secret) => options.IncludePlannedDeletion || secret.DeletionDate === undefined)
       .filter((secret) => filters.every((filter) => filterMatches(filter, secret)))
-      .sort((a, b) => a.CreatedDate - b.CreatedDate || a.Name.localeCompare(b.Name))
-    if (options.SortOrder !== undefined && options.SortOrder !== 'asc' && options.SortOrder !== 'desc')
-      throw invalidParameter(`SortOrder must be asc or desc; got ${options.SortOrder}.`)
+      .sort(compare)
     return options.SortOrder === 'desc' ? secrets.reverse() : secrets
   }
 }
