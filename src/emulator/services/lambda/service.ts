@@ -490,9 +490,8 @@ export class LambdaService {
   }
 
   private sendLogs(region: string, group: string, stream: string, events: {timestamp: number; message: string}[]): void {
-    const now = Date.now()
-    if (!this.logs || (this.logsCheckedAt < now - 5000 && this.logs === undefined)) {
-      this.logsCheckedAt = now
+    if (!this.logs) {
+      this.logsCheckedAt = Date.now()
       this.logs = this.env.internal('logs').then(
         (logs) => logs,
         () => undefined,
@@ -607,7 +606,8 @@ export class LambdaService {
       const outcome = await this.invoke(record, entry.payload, {
         principal: entry.principal,
         invocationType: 'Event',
-        requestId: entry.attempt === 0 ? entry.requestId : `${entry.requestId}`,
+        // Retries keep the request id, as on AWS.
+        requestId: entry.requestId,
         attempt: entry.attempt,
         ...(entry.correlation ? {correlation: entry.correlation} : {}),
       })
