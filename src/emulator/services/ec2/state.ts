@@ -109,6 +109,7 @@ export class Ec2State {
   private dirty = false
   private saving = false
   private readonly purgeTimers = new Map<string, {cancel(): void}>()
+  private iamSaveQueued = false
 
   private constructor(
     readonly env: ServiceEnvironment,
@@ -708,7 +709,14 @@ export class Ec2State {
     const role = profile?.Roles[0] ? state.data.roles[profile.Roles[0]] : undefined
     if (!role) return undefined
     const issued = issueRoleSession(state, {RoleArn: role.Arn, RoleSessionName: instance.InstanceId})
-    await state.save()
+    // The session resolves from memory at once; one IAM write covers a whole batch of booting instances.
+    if (!this.iamSaveQueued) {
+      this.iamSaveQueued = true
+      setTimeout(() => {
+        this.iamSaveQueued = false
+        state.save().catch(() => undefined)
+      }, 20)
+    }
     live.credentials = {
       accessKeyId: issued.Credentials.AccessKeyId,
       secretAccessKey: issued.Credentials.SecretAccessKey,
