@@ -4,7 +4,7 @@
  * pin S3's side: validation, matching, the event's shape, asynchronous delivery and the
  * event record. End to end with the real Lambda service is the job-path tests' business.
  */
-import {mkdtemp} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
@@ -299,4 +299,44 @@ test('with a fake Lambda: nothing is silent — no configuration, no matching ru
   const refused = await until(() => events.find((e) => e.correlation?.key === 'late.json'), 'refused delivery')
   t.is(refused.outcome, 'skipped')
   t.regex(refused.reason ?? '', /missing permission/)
+})
+
+test('with a fake Lambda: a notification journalled but not delivered when the emulator died is delivered after the restart', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'ncap-s3-notify-restart-'))
+  const first = await startServer({stateDir, port: 0, services: {lambda: fakeLambdaService}})
+  const client = clientFor(first.endpoint)
+  functions.set('restart-fn', {allowed: new Set(['arn:aws:s3:::restarted'])})
+  await client.send(new CreateBucketCommand({Bucket: 'restarted'}))
+  await client.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: 'restarted',
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [{Id: 'all', LambdaFunctionArn: arnOf('restart-fn'), Events: ['s3:ObjectCreated:*']}],
+      },
+    }),
+  )
+  await client.send(new PutObjectCommand({Bucket: 'restarted', Key: 'before.txt', Body: 'b'}))
+  await recordFor('before.txt', 'ObjectCreated:Put')
+  await first.close()
+  // What a SIGKILL between the PUT's answer and its delivery leaves: the journal line, no delivery.
+  const journal = join(stateDir, 's3', 'notifications-pending.jsonl')
+  t.is(await readFile(journal, 'utf8'), '', 'delivered notifications leave nothing owed')
+  const owed = {
+    id: 'owed-1',
+    bucket: 'restarted',
+    change: {eventName: 'ObjectCreated:Put', key: 'owed key.txt', size: 5, etag: '0123456789abcdef0123456789abcdef'},
+    time: Date.now(),
+    sequencer: '0000018C00000001',
+    request: {principalId: '000000000000', sourceIp: '127.0.0.1', requestId: 'req-before-kill'},
+  }
+  await writeFile(journal, `${JSON.stringify(owed)}\n{"id":"cut-by-the-k`)
+  const second = await startServer({stateDir, port: 0, services: {lambda: fakeLambdaService}})
+  try {
+    const record = await recordFor('owed+key.txt', 'ObjectCreated:Put')
+    t.is(record.responseElements['x-amz-request-id'], 'req-before-kill')
+    t.is(record.s3.object.sequencer, '0000018C00000001')
+    await until(async () => ((await readFile(journal, 'utf8')) === '' ? true : undefined), 'the journal emptied')
+  } finally {
+    await second.close()
+  }
 })

@@ -112,6 +112,7 @@ export function splitPath(rawUrl: string): {bucket?: string; key?: string} {
 export class S3Service implements EmulatedService {
   readonly signingName = 's3'
   private readonly uploads: MultipartUploads
+  private notifier?: Notifier
 
   constructor(
     readonly state: S3State,
@@ -119,13 +120,19 @@ export class S3Service implements EmulatedService {
   ) {
     this.uploads = new MultipartUploads(state)
     if (env) {
-      const notifier = new Notifier(env)
+      const notifier = new Notifier(env, (name) => state.buckets.get(name)?.record)
+      this.notifier = notifier
       state.validateNotification = (record, config) => validateDestinations(env, record, config)
       state.notify = (ctx, bucket, change) => {
         const found = state.buckets.get(bucket)
         if (found) notifier.emit(ctx, found.record, change)
       }
     }
+  }
+
+  /** Delivers the notifications journalled but not delivered when the emulator last stopped. */
+  async start(): Promise<void> {
+    this.notifier?.resume()
   }
 
   async handle(ctx: RequestContext): Promise<void> {

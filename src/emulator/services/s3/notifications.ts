@@ -8,6 +8,8 @@
  * goes to the event record, so an upload that triggers nothing is never silent.
  */
 import {randomBytes} from 'node:crypto'
+import {appendFileSync, readFileSync, truncateSync} from 'node:fs'
+import {join} from 'node:path'
 import {AwsError} from '../../errors.js'
 import {listOf, textOf, type XmlNode} from '../../protocols/restxml.js'
 import {ACCOUNT_ID, type Principal, type RequestContext, type ServiceEnvironment} from '../../types.js'
@@ -230,26 +232,129 @@ const describeRule = (rule: NotificationRule) => {
 
 const principalId = (principal: Principal) => (principal.kind === 'root' ? principal.accountId : `AWS:${principal.userId}`)
 
+/** A notification owed: journalled before the request is answered, so a kill never loses one (at least once). */
+interface Pending {
+  id: string
+  bucket: string
+  change: ObjectChange
+  time: number
+  sequencer: string
+  request: {principalId: string; sourceIp: string; requestId: string}
+}
+
 export class Notifier {
   private counter = 0
+  private readonly pending = new Set<string>()
+  private readonly journalPath: string
 
-  constructor(private readonly env: ServiceEnvironment) {}
+  constructor(
+    private readonly env: ServiceEnvironment,
+    /** The bucket's current record (after a restart the journal names buckets only). */
+    private readonly bucketRecord: (name: string) => BucketRecord | undefined,
+  ) {
+    this.journalPath = join(env.stateDir, 's3', 'notifications-pending.jsonl')
+  }
 
   /**
-   * Called once the answer is on its way: captures what the event needs now and
-   * delivers on a later turn, so the request's latency never includes a delivery.
+   * Called just before the answer goes: captures what the event needs, journals it when the
+   * bucket has something to notify, and delivers on a later turn, so the request's latency never
+   * includes a delivery.
    */
   emit(ctx: RequestContext, bucket: BucketRecord, change: ObjectChange): void {
     const now = this.env.clock.now()
     const sequencer = (BigInt(now) * 4096n + BigInt(this.counter++ & 4095)).toString(16).toUpperCase().padStart(16, '0')
-    const requestId = ctx.requestId
-    const request = {
-      principalId: principalId(ctx.principal),
-      sourceIp: ctx.req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-      requestId,
+    const pending: Pending = {
+      id: `${now.toString(36)}-${randomBytes(6).toString('hex')}`,
+      bucket: bucket.name,
+      change,
+      time: now,
+      sequencer,
+      request: {
+        principalId: principalId(ctx.principal),
+        sourceIp: ctx.req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        requestId: ctx.requestId,
+      },
     }
-    setImmediate(() => {
-      void this.deliver(bucket, change, now, sequencer, request).catch((error: unknown) => {
+    const config = configOf(bucket)
+    if (config && (config.rules.length > 0 || config.eventBridge)) this.journal(pending)
+    setImmediate(() => this.run(pending, bucket))
+  }
+
+  /** After a restart: delivers what was journalled but not delivered before the emulator stopped. */
+  resume(): void {
+    let text = ''
+    try {
+      text = readFileSync(this.journalPath, 'utf8')
+    } catch {
+      return
+    }
+    const owed = new Map<string, Pending>()
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      try {
+        const entry = JSON.parse(line) as Pending | {done: string}
+        if ('done' in entry) owed.delete(entry.done)
+        else owed.set(entry.id, entry)
+      } catch {
+        // A line cut by the kill: its request was never answered.
+      }
+    }
+    this.truncate()
+    for (const pending of owed.values()) {
+      const bucket = this.bucketRecord(pending.bucket)
+      if (!bucket) {
+        this.env.events.record({
+          service: 's3',
+          kind: 's3.notification',
+          outcome: 'failed',
+          summary: `${pending.change.eventName} of s3://${pending.bucket}/${pending.change.key} not delivered after the restart`,
+          reason: `bucket ${pending.bucket} no longer exists`,
+          correlation: {bucket: pending.bucket, key: pending.change.key, requestId: pending.request.requestId},
+        })
+        continue
+      }
+      this.journal(pending)
+      this.run(pending, bucket)
+    }
+  }
+
+  private journal(pending: Pending): void {
+    try {
+      appendFileSync(this.journalPath, `${JSON.stringify(pending)}\n`)
+      this.pending.add(pending.id)
+    } catch (error) {
+      this.env.events.record({
+        service: 's3',
+        kind: 's3.notification',
+        outcome: 'error',
+        summary: `could not journal the notification of s3://${pending.bucket}/${pending.change.key}`,
+        reason: (error as Error).message,
+      })
+    }
+  }
+
+  private settle(id: string): void {
+    if (!this.pending.delete(id)) return
+    try {
+      if (this.pending.size === 0) this.truncate()
+      else appendFileSync(this.journalPath, `${JSON.stringify({done: id})}\n`)
+    } catch {
+      // Worst case it is delivered again after a restart: at least once.
+    }
+  }
+
+  private truncate(): void {
+    try {
+      truncateSync(this.journalPath)
+    } catch {
+      // No journal yet.
+    }
+  }
+
+  private run(pending: Pending, bucket: BucketRecord): void {
+    const {change, request} = pending
+    void this.deliver(bucket, change, pending.time, pending.sequencer, request)
+      .catch((error: unknown) => {
         this.env.events.record({
           service: 's3',
           kind: 's3.notification',
@@ -257,10 +362,10 @@ export class Notifier {
           summary: `notification for s3://${bucket.name}/${change.key} (${change.eventName}) failed`,
           reason: (error as Error).message,
           resource: `arn:aws:s3:::${bucket.name}`,
-          correlation: {bucket: bucket.name, key: change.key, requestId},
+          correlation: {bucket: bucket.name, key: change.key, requestId: request.requestId},
         })
       })
-    })
+      .finally(() => this.settle(pending.id))
   }
 
   private async deliver(

@@ -117,8 +117,8 @@ export async function putObject(ctx: RequestContext, state: S3State, bucket: str
     ...checksumHeaders(record.checksums),
   }
   if (record.versionId !== undefined) out['x-amz-version-id'] = record.versionId
-  sendEmpty(ctx.res, 200, out)
   state.notify?.(ctx, bucket, {eventName: 'ObjectCreated:Put', key, size: record.size, etag: record.etag, versionId: record.versionId})
+  sendEmpty(ctx.res, 200, out)
 }
 
 export async function getObject(ctx: RequestContext, state: S3State, bucket: string, key: string, head: boolean): Promise<void> {
@@ -203,8 +203,8 @@ export async function deleteObject(ctx: RequestContext, state: S3State, bucket: 
   const out: OutgoingHttpHeaders = {}
   if (outcome.deleteMarker) out['x-amz-delete-marker'] = 'true'
   if (outcome.versionId !== undefined) out['x-amz-version-id'] = outcome.versionId
-  sendEmpty(ctx.res, 204, out)
   notifyRemoval(ctx, state, bucket, key, versionId, outcome)
+  sendEmpty(ctx.res, 204, out)
 }
 
 function notifyRemoval(
@@ -253,8 +253,8 @@ export async function deleteObjects(ctx: RequestContext, state: S3State, bucket:
       failed.push({Key: key, ...(versionId === undefined ? {} : {VersionId: versionId}), Code: error.code, Message: error.message})
     }
   }
-  sendXml(ctx, 'DeleteResult', {Deleted: quiet ? [] : deleted, Error: failed})
   for (const [key, versionId, outcome] of done) notifyRemoval(ctx, state, bucket, key, versionId, outcome)
+  sendXml(ctx, 'DeleteResult', {Deleted: quiet ? [] : deleted, Error: failed})
 }
 
 /** x-amz-copy-source: "[/]bucket/key[?versionId=…]", URL-encoded. */
@@ -301,8 +301,8 @@ export async function copyObject(ctx: RequestContext, state: S3State, bucket: st
   const out: OutgoingHttpHeaders = {}
   if (record.versionId !== undefined) out['x-amz-version-id'] = record.versionId
   if (sourceVersionId !== undefined) out['x-amz-copy-source-version-id'] = sourceVersionId
-  sendXml(ctx, 'CopyObjectResult', {ETag: quoted(record.etag), LastModified: record.lastModified, ...checksums}, {headers: out})
   state.notify?.(ctx, bucket, {eventName: 'ObjectCreated:Copy', key, size: record.size, etag: record.etag, versionId: record.versionId})
+  sendXml(ctx, 'CopyObjectResult', {ETag: quoted(record.etag), LastModified: record.lastModified, ...checksums}, {headers: out})
 }
 
 /** GET/PUT/DELETE ?tagging on an object (a version with ?versionId). */

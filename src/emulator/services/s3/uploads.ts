@@ -115,6 +115,13 @@ export async function completeUpload(ctx: RequestContext, uploads: MultipartUplo
   })
   const record = await uploads.complete(bucket, key, uploadId, parts)
   const versionHeaders = record.versionId === undefined ? {} : {headers: {'x-amz-version-id': record.versionId}}
+  uploads.state.notify?.(ctx, bucket, {
+    eventName: 'ObjectCreated:CompleteMultipartUpload',
+    key,
+    size: record.size,
+    etag: record.etag,
+    versionId: record.versionId,
+  })
   sendXml(
     ctx,
     'CompleteMultipartUploadResult',
@@ -128,13 +135,6 @@ export async function completeUpload(ctx: RequestContext, uploads: MultipartUplo
     },
     versionHeaders,
   )
-  uploads.state.notify?.(ctx, bucket, {
-    eventName: 'ObjectCreated:CompleteMultipartUpload',
-    key,
-    size: record.size,
-    etag: record.etag,
-    versionId: record.versionId,
-  })
 }
 
 export async function abortUpload(ctx: RequestContext, uploads: MultipartUploads, bucket: string, key: string): Promise<void> {
