@@ -175,6 +175,7 @@ const OPERATIONS: Record<string, Operation> = {
     const name = need(call.input, 'Name')
     await service.authorize(call, 'CreateSecret', arnFor(call, name))
     if (list(call.input, 'AddReplicaRegions')?.length) throw unserved('CreateSecret with AddReplicaRegions (replication to other regions)')
+    if (str(call.input, 'Type')) throw unserved('CreateSecret with Type (secrets held by an external partner)')
     const {secret, version, repeated} = call.state.create(call.region, {
       Name: name,
       ...secretValue(call.input),
