@@ -5,6 +5,8 @@
  * code updates with the function-active-v2 / function-updated-v2 waiters, tags.
  */
 
+import {stat} from 'node:fs/promises'
+import {join} from 'node:path'
 import * as iam from '@aws-sdk/client-iam'
 import * as lambda from '@aws-sdk/client-lambda'
 import * as s3 from '@aws-sdk/client-s3'
@@ -53,6 +55,8 @@ test('CreateFunction answers the configuration AWS does; the function-active-v2 
   t.is(got.Configuration?.LastUpdateStatus, 'Successful')
   t.is(got.Code?.RepositoryType, 'S3')
   await rejects(t, create('make-one'), 'ResourceConflictException', 409, /Function already exist: make-one/)
+  // Environment variables may hold secrets: the state file is the owner's alone.
+  t.is((await stat(join(emu.stateDir, 'lambda', 'functions.json'))).mode & 0o777, 0o600)
 })
 
 test('a role that does not exist or does not trust lambda.amazonaws.com is refused as AWS refuses it', async (t) => {

@@ -58,7 +58,7 @@ export class AsyncQueue {
 
   private save(): Promise<void> {
     const snapshot = {entries: [...this.entries.values()]}
-    const next = this.writing.then(() => writeJsonAtomic(this.file, snapshot))
+    const next = this.writing.then(() => writeJsonAtomic(this.file, snapshot, 0o600))
     this.writing = next.catch(() => undefined)
     return next
   }

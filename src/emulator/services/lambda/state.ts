@@ -1,7 +1,7 @@
 /**
  * Lambda's state (no HTTP here): functions by region and name, their code
  * (each revision's zip and its unpacked folder), resource policies and tags,
- * kept durably under `${stateDir}/lambda/`:
+ * kept durably under `${stateDir}/lambda/` (mode 0600: environment variables may hold secrets):
  *   functions.json               every function's configuration and policy
  *   code/<region>/<name>/<sha>/  the unpacked code of one revision (LAMBDA_TASK_ROOT)
  *   code/<region>/<name>/<sha>.zip
@@ -99,7 +99,7 @@ export class LambdaState {
   }
 
   save(): Promise<void> {
-    const next = this.writing.then(() => writeJsonAtomic(join(this.dir, 'functions.json'), this.data))
+    const next = this.writing.then(() => writeJsonAtomic(join(this.dir, 'functions.json'), this.data, 0o600))
     this.writing = next.catch(() => undefined)
     return next
   }
