@@ -174,8 +174,9 @@ const OPERATIONS: Record<string, Operation> = {
   async CreateSecret(call, service) {
     const name = need(call.input, 'Name')
     await service.authorize(call, 'CreateSecret', arnFor(call, name))
-    if (list(call.input, 'AddReplicaRegions')?.length) throw unserved('CreateSecret with AddReplicaRegions (replication to other regions)')
-    if (str(call.input, 'Type')) throw unserved('CreateSecret with Type (secrets held by an external partner)')
+    if (list(call.input, 'AddReplicaRegions')?.length)
+      throw unserved('CreateSecret with AddReplicaRegions', 'it does not replicate secrets to other regions')
+    if (str(call.input, 'Type')) throw unserved('CreateSecret with Type', 'it holds no secrets managed by external partners')
     const {secret, version, repeated} = call.state.create(call.region, {
       Name: name,
       ...secretValue(call.input),
@@ -393,12 +394,8 @@ const OPERATIONS: Record<string, Operation> = {
 
 export const SECRETSMANAGER_ACTIONS: readonly string[] = Object.keys(OPERATIONS)
 
-const unserved = (what: string) =>
-  new AwsError(
-    'UnknownOperationException',
-    `The emulator's Secrets Manager does not serve ${what}: rotation runs a Lambda and replication needs other regions, neither of which it emulates.`,
-    400,
-  )
+const unserved = (what: string, why = 'it emulates neither rotation (which runs a Lambda) nor replication to other regions') =>
+  new AwsError('UnknownOperationException', `The emulator's Secrets Manager does not serve ${what}: ${why}.`, 400)
 
 export class SecretsManagerService implements EmulatedService {
   readonly signingName = 'secretsmanager'
