@@ -1,7 +1,7 @@
 /**
  * EventBridge against botocore's model: every served operation driven through
  * boto3, its answers checked against the output shape, a modeled error
- * provoked for each; every other operation (custom buses, archives, replays,
+ * provoked for each; every other operation (archives, replays,
  * connections, API destinations, endpoints, partner sources) refused with
  * UnknownOperationException naming it.
  */
@@ -36,7 +36,15 @@ const steps: Step[] = [
   ok('DescribeEventBus', {}),
   ok('DescribeEventBus', {Name: 'default'}),
   fails('DescribeEventBus', {Name: 'conformance-missing-bus'}, 'ResourceNotFoundException'),
+  ok('CreateEventBus', {Name: 'conf-bus', Description: 'conformance', Tags: [{Key: 'k', Value: 'v'}]}),
+  fails('CreateEventBus', {Name: 'conf-bus'}, 'ResourceAlreadyExistsException'),
+  ok('DescribeEventBus', {Name: 'conf-bus'}),
   ok('ListEventBuses', {}),
+  ok('ListEventBuses', {NamePrefix: 'conf-', Limit: 1}),
+  ok('PutRule', {Name: 'conf-on-bus', EventBusName: 'conf-bus', EventPattern: PATTERN}),
+  ok('DeleteRule', {Name: 'conf-on-bus', EventBusName: 'conf-bus'}),
+  ok('DeleteEventBus', {Name: 'conf-bus'}),
+  ok('DeleteEventBus', {Name: 'conf-bus'}),
   ok('PutRule', {Name: 'conf-pattern', EventPattern: PATTERN, Description: 'conformance', Tags: [{Key: 'team', Value: 'neuro'}]}),
   ok('PutRule', {Name: 'conf-schedule', ScheduleExpression: 'cron(0 10 ? * MON-FRI *)', State: 'DISABLED'}),
   ok('PutRule', {Name: 'conf-rate', ScheduleExpression: 'rate(5 minutes)'}),
@@ -100,6 +108,7 @@ conformanceSuite(test, {
   alive: ok('DescribeEventBus', {}),
   refusals: ['UnknownOperationException'],
   uninducible: {
+    DeleteEventBus: 'its modeled errors are ConcurrentModificationException and InternalException, which one client cannot provoke',
     ListEventBuses: 'its only modeled error is InternalException, a service fault',
     PutEvents: 'its only modeled error is InternalException; bad entries fail per entry inside a 200 answer',
   },

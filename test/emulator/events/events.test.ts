@@ -9,12 +9,15 @@ import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
+  CreateEventBusCommand,
+  DeleteEventBusCommand,
   DeleteRuleCommand,
   DescribeEventBusCommand,
   DescribeRuleCommand,
   DisableRuleCommand,
   EnableRuleCommand,
   EventBridgeClient,
+  ListEventBusesCommand,
   ListRuleNamesByTargetCommand,
   ListRulesCommand,
   ListTagsForResourceCommand,
@@ -85,6 +88,59 @@ test.serial('the default bus; other buses do not exist', async (t) => {
   const other = await errorOf(events.send(new DescribeEventBusCommand({Name: 'custom'})))
   t.is(other.name, 'ResourceNotFoundException')
   t.regex(other.message, /custom/)
+})
+
+test.serial('custom buses: create, list, rules and PutEvents on them, schedules refused, delete refused while rules remain', async (t) => {
+  const made = await events.send(
+    new CreateEventBusCommand({Name: 'lab-bus', Description: 'the lab', Tags: [{Key: 'team', Value: 'neuro'}]}),
+  )
+  t.is(made.EventBusArn, 'arn:aws:events:us-east-1:000000000000:event-bus/lab-bus')
+  const dup = await errorOf(events.send(new CreateEventBusCommand({Name: 'lab-bus'})))
+  t.is(dup.name, 'ResourceAlreadyExistsException')
+  const listed = await events.send(new ListEventBusesCommand({}))
+  t.deepEqual(
+    listed.EventBuses?.map((b) => b.Name),
+    ['default', 'lab-bus'],
+  )
+  t.is((await events.send(new DescribeEventBusCommand({Name: made.EventBusArn}))).Description, 'the lab')
+  t.deepEqual((await events.send(new ListTagsForResourceCommand({ResourceARN: made.EventBusArn}))).Tags, [{Key: 'team', Value: 'neuro'}])
+
+  const rule = await events.send(
+    new PutRuleCommand({Name: 'on-lab', EventBusName: 'lab-bus', EventPattern: JSON.stringify({source: ['lab.bus']})}),
+  )
+  t.is(rule.RuleArn, 'arn:aws:events:us-east-1:000000000000:rule/lab-bus/on-lab')
+  t.is((await events.send(new DescribeRuleCommand({Name: 'on-lab', EventBusName: 'lab-bus'}))).EventBusName, 'lab-bus')
+  const notOnDefault = await errorOf(events.send(new DescribeRuleCommand({Name: 'on-lab'})))
+  t.is(notOnDefault.name, 'ResourceNotFoundException')
+  const schedule = await errorOf(
+    events.send(new PutRuleCommand({Name: 'tick', EventBusName: 'lab-bus', ScheduleExpression: 'rate(5 minutes)'})),
+  )
+  t.is(schedule.name, 'ValidationException')
+  await events.send(new PutTargetsCommand({Rule: 'on-lab', EventBusName: 'lab-bus', Targets: [{Id: 'fn', Arn: FN('on-event')}]}))
+  const next = lambda.next()
+  const out = await events.send(
+    new PutEventsCommand({Entries: [{EventBusName: 'lab-bus', Source: 'lab.bus', DetailType: 'x', Detail: '{}'}]}),
+  )
+  t.is(out.FailedEntryCount, 0)
+  const call = await next
+  t.is(call.sourceArn, rule.RuleArn)
+  t.is((call.payload as {id: string}).id, out.Entries?.[0]?.EventId ?? '')
+  const unknown = await events.send(
+    new PutEventsCommand({Entries: [{EventBusName: 'no-bus', Source: 'lab.bus', DetailType: 'x', Detail: '{}'}]}),
+  )
+  t.is(unknown.Entries?.[0]?.ErrorCode, 'ResourceNotFoundException')
+
+  const busy = await errorOf(events.send(new DeleteEventBusCommand({Name: 'lab-bus'})))
+  t.is(busy.name, 'ValidationException')
+  const defaultBus = await errorOf(events.send(new DeleteEventBusCommand({Name: 'default'})))
+  t.is(defaultBus.name, 'ValidationException')
+  await events.send(new RemoveTargetsCommand({Rule: 'on-lab', EventBusName: 'lab-bus', Ids: ['fn']}))
+  await events.send(new DeleteRuleCommand({Name: 'on-lab', EventBusName: 'lab-bus'}))
+  await events.send(new DeleteEventBusCommand({Name: 'lab-bus'}))
+  t.deepEqual(
+    (await events.send(new ListEventBusesCommand({}))).EventBuses?.map((b) => b.Name),
+    ['default'],
+  )
 })
 
 test.serial('rules: put, describe, list by prefix with pagination, enable/disable, delete refused while targets remain', async (t) => {

@@ -10,7 +10,7 @@ import {randomUUID} from 'node:crypto'
 import type {ClockTimer} from '../../clock.js'
 import type {BusEvent} from '../../internal.js'
 import {ACCOUNT_ID, type ServiceEnvironment} from '../../types.js'
-import {type EventsState, type Rule, ruleArn} from './state.js'
+import {arnOf, DEFAULT_BUS, type EventsState, type Rule} from './state.js'
 import {targetPayload} from './transform.js'
 
 /** An event in EventBridge's envelope. */
@@ -53,12 +53,12 @@ export class Bus {
   ) {}
 
   /** Puts events on their region's default bus; deliveries run in the background. Returns the envelopes. */
-  put(events: Envelope[]): Promise<unknown> {
-    return Promise.allSettled(events.map((event) => this.route(event)))
+  put(events: Envelope[], bus = DEFAULT_BUS): Promise<unknown> {
+    return Promise.allSettled(events.map((event) => this.route(event, bus)))
   }
 
-  private async route(event: Envelope): Promise<void> {
-    const rules = this.state.inRegion(event.region).filter((rule) => rule.matcher)
+  private async route(event: Envelope, bus: string): Promise<void> {
+    const rules = this.state.inRegion(event.region, bus).filter((rule) => rule.matcher)
     const matched = rules.filter((rule) => rule.matcher!(event))
     const correlation = {eventId: event.id, source: event.source}
     if (matched.length === 0) {
@@ -66,7 +66,7 @@ export class Bus {
         service: 'events',
         kind: 'events.no-match',
         outcome: 'skipped',
-        summary: `event ${event.id} (${event.source} / ${event['detail-type']}) matched no rule on bus default in ${event.region}`,
+        summary: `event ${event.id} (${event.source} / ${event['detail-type']}) matched no rule on bus ${bus} in ${event.region}`,
         reason: rules.length === 0 ? 'the bus has no rules with an event pattern' : `none of ${rules.length} rules' patterns match`,
         correlation,
       })
@@ -74,7 +74,7 @@ export class Bus {
     }
     const deliveries: Promise<void>[] = []
     for (const rule of matched) {
-      const arn = ruleArn(rule.region, rule.name)
+      const arn = arnOf(rule)
       if (rule.state === 'DISABLED') {
         this.env.events.record({
           service: 'events',
@@ -102,7 +102,7 @@ export class Bus {
 
   /** Sends one event to every target of a rule, recording each outcome. */
   async deliver(rule: Rule, event: Envelope): Promise<void> {
-    const arn = ruleArn(rule.region, rule.name)
+    const arn = arnOf(rule)
     if (rule.targets.length === 0) {
       this.env.events.record({
         service: 'events',
@@ -199,7 +199,7 @@ export class Bus {
         kind: 'events.schedule-resumed',
         outcome: 'info',
         summary: `schedule ${rule.scheduleExpression} of rule ${rule.name}: ${missed} firing(s) fell due while the emulator was stopped; firing once for ${new Date(latest).toISOString()}`,
-        resource: ruleArn(rule.region, rule.name),
+        resource: arnOf(rule),
       })
       due = latest
     }
@@ -215,7 +215,7 @@ export class Bus {
     // Re-arm first, synchronously, so an advance past several periods fires each in turn.
     this.arm(rule)
     void this.state.save()
-    const arn = ruleArn(rule.region, rule.name)
+    const arn = arnOf(rule)
     const event: Envelope = {
       version: '0',
       id: randomUUID(),

@@ -6,10 +6,12 @@ import type {EmulatedService, RequestContext, ServiceEnvironment} from '../../ty
 import {type Bus, type Envelope, envelope} from './bus.js'
 import {unknownOperation, validation} from './errors.js'
 import {compilePattern} from './pattern.js'
-import {busArn, checkBus, DEFAULT_BUS, type EventsState, type Rule, ruleArn} from './state.js'
+import {arnOf, type BusRecord, busArn, DEFAULT_BUS, type EventsState, type Rule, ruleArn} from './state.js'
 
 /** The operations served, as botocore's model names them. */
 export const EVENTS_OPERATIONS = [
+  'CreateEventBus',
+  'DeleteEventBus',
   'DescribeEventBus',
   'ListEventBuses',
   'PutRule',
@@ -34,13 +36,24 @@ type Input = Record<string, unknown>
 function describeRule(rule: Rule): Record<string, unknown> {
   return {
     Name: rule.name,
-    Arn: ruleArn(rule.region, rule.name),
+    Arn: arnOf(rule),
     ...(rule.eventPattern !== undefined ? {EventPattern: rule.eventPattern} : {}),
     ...(rule.scheduleExpression !== undefined ? {ScheduleExpression: rule.scheduleExpression} : {}),
     State: rule.state,
     ...(rule.description !== undefined ? {Description: rule.description} : {}),
     ...(rule.roleArn !== undefined ? {RoleArn: rule.roleArn} : {}),
-    EventBusName: DEFAULT_BUS,
+    EventBusName: rule.bus ?? DEFAULT_BUS,
+  }
+}
+
+/** JSON protocols carry timestamps as epoch seconds. */
+function describeBus(bus: BusRecord): Record<string, unknown> {
+  return {
+    Name: bus.name,
+    Arn: busArn(bus.region, bus.name),
+    ...(bus.description ? {Description: bus.description} : {}),
+    CreationTime: bus.createdAt / 1000,
+    LastModifiedTime: bus.createdAt / 1000,
   }
 }
 
@@ -87,17 +100,27 @@ export class EventsService implements EmulatedService {
     const region = ctx.region
     const {state, bus} = this
     const authorize = (resource: string) => ctx.authorize(`events:${operation}`, resource)
-    const ruleResource = (name: unknown) => ruleArn(region, String(name))
+    const ruleResource = (name: unknown) => ruleArn(region, String(name), state.bus(region, input.EventBusName))
     switch (operation) {
-      case 'DescribeEventBus':
-        checkBus(region, input.Name)
-        authorize(busArn(region))
-        return this.describeBus(region)
-      case 'ListEventBuses': {
-        authorize(busArn(region))
-        const prefix = typeof input.NamePrefix === 'string' ? input.NamePrefix : ''
-        return {EventBuses: DEFAULT_BUS.startsWith(prefix) ? [this.describeBus(region)] : []}
+      case 'DescribeEventBus': {
+        const record = state.busRecord(region, input.Name)
+        authorize(busArn(region, record.name))
+        return describeBus(record)
       }
+      case 'ListEventBuses': {
+        authorize(`arn:aws:events:${region}:${ctx.principal.accountId}:event-bus/*`)
+        const page = state.listBuses(region, input)
+        return {EventBuses: page.items.map(describeBus), ...(page.nextToken ? {NextToken: page.nextToken} : {})}
+      }
+      case 'CreateEventBus': {
+        authorize(busArn(region, String(input.Name)))
+        const record = await state.createBus(region, input)
+        return {EventBusArn: busArn(region, record.name), ...(record.description ? {Description: record.description} : {})}
+      }
+      case 'DeleteEventBus':
+        authorize(busArn(region, String(input.Name)))
+        await state.deleteBus(region, input.Name)
+        return {}
       case 'PutRule': {
         authorize(ruleResource(input.Name))
         const rule = await state.putRule(region, input)
@@ -107,9 +130,9 @@ export class EventsService implements EmulatedService {
           kind: 'events.rule',
           outcome: 'info',
           summary: `rule ${rule.name} put (${rule.scheduleExpression ?? 'event pattern'}, ${rule.state})`,
-          resource: ruleArn(region, rule.name),
+          resource: arnOf(rule),
         })
-        return {RuleArn: ruleArn(region, rule.name)}
+        return {RuleArn: arnOf(rule)}
       }
       case 'DescribeRule': {
         authorize(ruleResource(input.Name))
@@ -166,31 +189,25 @@ export class EventsService implements EmulatedService {
         return {Result: matcher(event)}
       }
       case 'TagResource': {
-        const rule = state.ruleByArn(input.ResourceARN)
-        authorize(ruleArn(rule.region, rule.name))
-        await state.tag(rule, input.Tags)
+        const resource = state.taggable(input.ResourceARN)
+        authorize(String(input.ResourceARN))
+        await state.tag(resource, input.Tags)
         return {}
       }
       case 'UntagResource': {
-        const rule = state.ruleByArn(input.ResourceARN)
-        authorize(ruleArn(rule.region, rule.name))
-        await state.untag(rule, input.TagKeys)
+        const resource = state.taggable(input.ResourceARN)
+        authorize(String(input.ResourceARN))
+        await state.untag(resource, input.TagKeys)
         return {}
       }
       case 'ListTagsForResource': {
-        const rule = state.ruleByArn(input.ResourceARN)
-        authorize(ruleArn(rule.region, rule.name))
-        return {Tags: rule.tags}
+        const resource = state.taggable(input.ResourceARN)
+        authorize(String(input.ResourceARN))
+        return {Tags: resource.tags}
       }
       default:
         throw unknownOperation(operation)
     }
-  }
-
-  private describeBus(region: string): Record<string, unknown> {
-    // JSON protocols carry timestamps as epoch seconds.
-    const created = this.state.busCreatedAt / 1000
-    return {Name: DEFAULT_BUS, Arn: busArn(region), CreationTime: created, LastModifiedTime: created}
   }
 
   private putEvents(ctx: RequestContext, input: Input): unknown {
@@ -200,14 +217,17 @@ export class EventsService implements EmulatedService {
         "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10",
       )
     }
-    ctx.authorize('events:PutEvents', busArn(ctx.region))
     const now = this.env.clock.now()
-    const accepted: Envelope[] = []
+    const accepted: {event: Envelope; bus: string}[] = []
     const results = entries.map((entry: Record<string, unknown>) => {
       const fail = (ErrorCode: string, ErrorMessage: string) => ({ErrorCode, ErrorMessage})
-      if (entry.EventBusName !== undefined && entry.EventBusName !== DEFAULT_BUS && entry.EventBusName !== busArn(ctx.region)) {
-        return fail('ResourceNotFoundException', `Event bus ${String(entry.EventBusName)} does not exist.`)
+      let bus: string
+      try {
+        bus = this.state.bus(ctx.region, entry.EventBusName)
+      } catch (error) {
+        return fail('ResourceNotFoundException', (error as Error).message)
       }
+      ctx.authorize('events:PutEvents', busArn(ctx.region, bus))
       if (typeof entry.Source !== 'string' || entry.Source === '')
         return fail('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.')
       if (typeof entry.DetailType !== 'string' || entry.DetailType === '') {
@@ -229,10 +249,10 @@ export class EventsService implements EmulatedService {
         ctx.region,
         now,
       )
-      accepted.push(event)
+      accepted.push({event, bus})
       return {EventId: event.id}
     })
-    if (accepted.length > 0) void this.bus.put(accepted)
+    for (const {event, bus} of accepted) void this.bus.put([event], bus)
     const failed = results.filter((r) => 'ErrorCode' in r).length
     return {FailedEntryCount: failed, Entries: results}
   }

@@ -7,6 +7,7 @@
 import {join} from 'node:path'
 import {readJsonIfExists, writeJsonAtomic} from '../../../store/atomic.js'
 import type {EmulatorClock} from '../../clock.js'
+import {AwsError} from '../../errors.js'
 import {ACCOUNT_ID} from '../../types.js'
 import {busNotFound, limitExceeded, ruleNotFound, validation} from './errors.js'
 import {compilePattern, type EventMatcher} from './pattern.js'
@@ -32,6 +33,8 @@ export interface Target {
 export interface RuleRecord {
   region: string
   name: string
+  /** The event bus the rule belongs to (absent: the default bus). */
+  bus?: string
   eventPattern?: string
   scheduleExpression?: string
   state: string
@@ -51,7 +54,18 @@ export interface Rule extends RuleRecord {
 }
 
 export const busArn = (region: string, bus = DEFAULT_BUS) => `arn:aws:events:${region}:${ACCOUNT_ID}:event-bus/${bus}`
-export const ruleArn = (region: string, name: string) => `arn:aws:events:${region}:${ACCOUNT_ID}:rule/${name}`
+export const ruleArn = (region: string, name: string, bus = DEFAULT_BUS) =>
+  `arn:aws:events:${region}:${ACCOUNT_ID}:rule/${bus === DEFAULT_BUS ? '' : `${bus}/`}${name}`
+export const arnOf = (rule: RuleRecord) => ruleArn(rule.region, rule.name, rule.bus)
+const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/
+
+export interface BusRecord {
+  region: string
+  name: string
+  createdAt: number
+  description?: string
+  tags: {Key: string; Value: string}[]
+}
 
 const encodeToken = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 function decodeToken(token: unknown): number {
@@ -74,14 +88,23 @@ function limitOf(value: unknown, max = 100): number {
   return value
 }
 
-/** The default bus by name or ARN; other buses do not exist here. */
-export function checkBus(region: string, bus: unknown): void {
-  if (bus === undefined || bus === null || bus === DEFAULT_BUS || bus === busArn(region)) return
-  throw busNotFound(String(bus))
+/** A bus name from a name or an ARN (undefined: the default bus). */
+function busNameOf(region: string, bus: unknown): string {
+  if (bus === undefined || bus === null || bus === '') return DEFAULT_BUS
+  const text = String(bus)
+  const match = /^arn:aws[\w-]*:events:([^:]*):\d*:event-bus\/(.+)$/.exec(text)
+  if (match) {
+    if (match[1] !== region) throw busNotFound(text)
+    return match[2]!
+  }
+  return text
 }
 
 export class EventsState {
   private readonly rules = new Map<string, Rule>()
+  private readonly buses = new Map<string, BusRecord>()
+  /** Each region's default bus (its tags), made when first asked for. */
+  private readonly defaultBuses = new Map<string, BusRecord>()
   private saving: Promise<void> | undefined
   private dirty = false
   /** When the default bus came to be (the first time this state folder served EventBridge). */
@@ -94,7 +117,13 @@ export class EventsState {
 
   static async open(stateDir: string | undefined, clock: EmulatorClock): Promise<EventsState> {
     const state = new EventsState(stateDir ? join(stateDir, 'events', 'rules.json') : undefined, clock)
-    const saved = state.path ? await readJsonIfExists<{rules?: RuleRecord[]; busCreatedAt?: number}>(state.path) : undefined
+    const saved = state.path
+      ? await readJsonIfExists<{rules?: RuleRecord[]; buses?: BusRecord[]; busCreatedAt?: number}>(state.path)
+      : undefined
+    for (const bus of saved?.buses ?? []) {
+      if (bus.name === DEFAULT_BUS) state.defaultBuses.set(bus.region, bus)
+      else state.buses.set(key(bus.region, bus.name, ''), bus)
+    }
     state.busCreatedAt = saved?.busCreatedAt ?? clock.now()
     for (const record of saved?.rules ?? []) {
       const rule: Rule = {...record}
@@ -103,7 +132,7 @@ export class EventsState {
         rule.schedule = parseSchedule(record.scheduleExpression)
         await rule.schedule.ready()
       }
-      state.rules.set(key(record.region, record.name), rule)
+      state.rules.set(key(record.region, record.name, record.bus), rule)
     }
     return state
   }
@@ -117,7 +146,11 @@ export class EventsState {
         while (this.dirty) {
           this.dirty = false
           const rules: RuleRecord[] = [...this.rules.values()].map(({matcher: _m, schedule: _s, ...record}) => record)
-          await writeJsonAtomic(this.path!, {busCreatedAt: this.busCreatedAt, rules})
+          await writeJsonAtomic(this.path!, {
+            busCreatedAt: this.busCreatedAt,
+            buses: [...this.defaultBuses.values(), ...this.buses.values()],
+            rules,
+          })
         }
       } finally {
         this.saving = undefined
@@ -130,17 +163,78 @@ export class EventsState {
     return [...this.rules.values()]
   }
 
-  inRegion(region: string): Rule[] {
+  /** The rules of one bus of a region, by name. */
+  inRegion(region: string, bus = DEFAULT_BUS): Rule[] {
     return this.all()
-      .filter((r) => r.region === region)
+      .filter((r) => r.region === region && (r.bus ?? DEFAULT_BUS) === bus)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
+  /** The bus a request names (default when none); ResourceNotFoundException when it does not exist. */
+  bus(region: string, bus: unknown): string {
+    const name = busNameOf(region, bus)
+    if (name !== DEFAULT_BUS && !this.buses.has(key(region, name, ''))) throw busNotFound(name)
+    return name
+  }
+
+  busRecord(region: string, bus: unknown): BusRecord {
+    const name = this.bus(region, bus)
+    const found = name === DEFAULT_BUS ? this.defaultBuses.get(region) : this.buses.get(key(region, name, ''))
+    if (found) return found
+    const made: BusRecord = {region, name: DEFAULT_BUS, createdAt: this.busCreatedAt, tags: []}
+    this.defaultBuses.set(region, made)
+    return made
+  }
+
+  listBuses(region: string, input: {NamePrefix?: unknown; NextToken?: unknown; Limit?: unknown}) {
+    const prefix = typeof input.NamePrefix === 'string' ? input.NamePrefix : ''
+    const buses = [this.busRecord(region, DEFAULT_BUS), ...[...this.buses.values()].filter((b) => b.region === region)]
+      .filter((b) => b.name.startsWith(prefix))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    return page(buses, input.NextToken, limitOf(input.Limit))
+  }
+
+  async createBus(
+    region: string,
+    input: {Name?: unknown; Description?: unknown; Tags?: unknown; EventSourceName?: unknown},
+  ): Promise<BusRecord> {
+    const name = input.Name
+    if (typeof name !== 'string' || !BUS_NAME.test(name) || name.startsWith('aws.')) {
+      throw validation(
+        `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+`,
+      )
+    }
+    if (input.EventSourceName !== undefined)
+      throw validation('Partner event sources are not served by the ncap emulator; create the bus without EventSourceName.')
+    if (name === DEFAULT_BUS || this.buses.has(key(region, name, '')))
+      throw new AwsError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`)
+    const bus: BusRecord = {
+      region,
+      name,
+      createdAt: this.clock.now(),
+      tags: tagList(input.Tags),
+      ...(typeof input.Description === 'string' ? {description: input.Description} : {}),
+    }
+    this.buses.set(key(region, name, ''), bus)
+    await this.save()
+    return bus
+  }
+
+  /** DeleteEventBus: idempotent; the default bus cannot go, nor a bus that still has rules. */
+  async deleteBus(region: string, bus: unknown): Promise<void> {
+    const name = busNameOf(region, bus)
+    if (name === DEFAULT_BUS) throw validation('Cannot delete event bus default.')
+    if (!this.buses.has(key(region, name, ''))) return
+    if (this.inRegion(region, name).length > 0) throw validation(`Event bus ${name} still has rules; delete them first.`)
+    this.buses.delete(key(region, name, ''))
+    await this.save()
+  }
+
   rule(region: string, name: unknown, bus?: unknown): Rule {
-    checkBus(region, bus)
+    const busName = this.bus(region, bus)
     if (typeof name !== 'string' || name === '') throw validation('Parameter Name is required.')
-    const rule = this.rules.get(key(region, name))
-    if (!rule) throw ruleNotFound(name)
+    const rule = this.rules.get(key(region, name, busName))
+    if (!rule) throw ruleNotFound(name, busName)
     return rule
   }
 
@@ -158,7 +252,7 @@ export class EventsState {
       EventBusName?: unknown
     },
   ): Promise<Rule> {
-    checkBus(region, input.EventBusName)
+    const bus = this.bus(region, input.EventBusName)
     const name = input.Name
     if (typeof name !== 'string' || !NAME.test(name)) {
       throw validation(
@@ -174,11 +268,13 @@ export class EventsState {
     await schedule?.ready()
     const state = input.State === undefined ? 'ENABLED' : input.State
     if (typeof state !== 'string' || !STATES.includes(state)) throw validation(`Parameter State is not valid: ${String(state)}.`)
-    const existing = this.rules.get(key(region, name))
+    if (expression !== undefined && bus !== DEFAULT_BUS) throw validation('ScheduleExpression is supported only on the default event bus.')
+    const existing = this.rules.get(key(region, name, bus))
     const now = this.clock.now()
     const rule: Rule = {
       region,
       name,
+      ...(bus !== DEFAULT_BUS ? {bus} : {}),
       ...(pattern !== undefined ? {eventPattern: pattern as string} : {}),
       ...(expression !== undefined ? {scheduleExpression: expression as string} : {}),
       state,
@@ -191,7 +287,7 @@ export class EventsState {
       matcher,
       schedule,
     }
-    this.rules.set(key(region, name), rule)
+    this.rules.set(key(region, name, bus), rule)
     await this.save()
     return rule
   }
@@ -209,20 +305,20 @@ export class EventsState {
 
   /** DeleteRule: idempotent; refused while targets remain (Force is for rules managed by other services, and there are none here). */
   async deleteRule(region: string, name: unknown, bus: unknown): Promise<Rule | undefined> {
-    checkBus(region, bus)
+    const busName = this.bus(region, bus)
     if (typeof name !== 'string' || name === '') throw validation('Parameter Name is required.')
-    const rule = this.rules.get(key(region, name))
+    const rule = this.rules.get(key(region, name, busName))
     if (!rule) return undefined
     if (rule.targets.length > 0) throw validation("Rule can't be deleted since it has targets.")
-    this.rules.delete(key(region, name))
+    this.rules.delete(key(region, name, busName))
     await this.save()
     return rule
   }
 
   listRules(region: string, input: {NamePrefix?: unknown; NextToken?: unknown; Limit?: unknown; EventBusName?: unknown}) {
-    checkBus(region, input.EventBusName)
+    const bus = this.bus(region, input.EventBusName)
     const prefix = typeof input.NamePrefix === 'string' ? input.NamePrefix : ''
-    const rules = this.inRegion(region).filter((r) => r.name.startsWith(prefix))
+    const rules = this.inRegion(region, bus).filter((r) => r.name.startsWith(prefix))
     return page(rules, input.NextToken, limitOf(input.Limit))
   }
 
@@ -275,40 +371,40 @@ export class EventsState {
   }
 
   listRuleNamesByTarget(region: string, input: {TargetArn?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown}) {
-    checkBus(region, input.EventBusName)
+    const bus = this.bus(region, input.EventBusName)
     if (typeof input.TargetArn !== 'string' || input.TargetArn === '') throw validation('Parameter TargetArn is required.')
-    const names = this.inRegion(region)
+    const names = this.inRegion(region, bus)
       .filter((r) => r.targets.some((t) => t.Arn === input.TargetArn))
       .map((r) => r.name)
     return page(names, input.NextToken, limitOf(input.Limit))
   }
 
-  /** The rule an ARN names (tags). */
-  ruleByArn(arn: unknown): Rule {
-    const match = typeof arn === 'string' ? /^arn:aws[\w-]*:events:([^:]+):\d+:rule\/(?:default\/)?([^/]+)$/.exec(arn) : null
-    if (!match)
-      throw validation(
-        `Parameter ResourceARN is not valid: ${String(arn)}; the ncap emulator tags rules (arn:aws:events:region:account:rule/name).`,
-      )
-    return this.rule(match[1]!, match[2]!)
+  /** The rule or bus an ARN names (tags). */
+  taggable(arn: unknown): {tags: {Key: string; Value: string}[]; name: string} {
+    const text = typeof arn === 'string' ? arn : ''
+    const rule = /^arn:aws[\w-]*:events:([^:]+):\d+:rule\/(?:([^/]+)\/)?([^/]+)$/.exec(text)
+    if (rule) return this.rule(rule[1]!, rule[3]!, rule[2])
+    const bus = /^arn:aws[\w-]*:events:([^:]+):\d+:event-bus\/(.+)$/.exec(text)
+    if (bus) return this.busRecord(bus[1]!, bus[2]!)
+    throw validation(`Parameter ResourceARN is not valid: ${String(arn)}; the ncap emulator tags rules and event buses.`)
   }
 
-  async tag(rule: Rule, tags: unknown): Promise<void> {
+  async tag(rule: {tags: {Key: string; Value: string}[]; name: string}, tags: unknown): Promise<void> {
     const merged = new Map(rule.tags.map((t) => [t.Key, t.Value]))
     for (const t of tagList(tags)) merged.set(t.Key, t.Value)
-    if (merged.size > 50) throw limitExceeded(`Rule ${rule.name} may have at most 50 tags.`)
+    if (merged.size > 50) throw limitExceeded(`${rule.name} may have at most 50 tags.`)
     rule.tags = [...merged].map(([Key, Value]) => ({Key, Value}))
     await this.save()
   }
 
-  async untag(rule: Rule, keys: unknown): Promise<void> {
+  async untag(rule: {tags: {Key: string; Value: string}[]; name: string}, keys: unknown): Promise<void> {
     if (!Array.isArray(keys)) throw validation('Parameter TagKeys must be a list.')
     rule.tags = rule.tags.filter((t) => !keys.includes(t.Key))
     await this.save()
   }
 }
 
-const key = (region: string, name: string) => `${region}\u0000${name}`
+const key = (region: string, name: string, bus: string | undefined = DEFAULT_BUS) => `${region}\u0000${bus}\u0000${name}`
 
 function tagList(tags: unknown): {Key: string; Value: string}[] {
   if (tags === undefined) return []
