@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {resolveTarget} from '../src/cloud/target.js'
-import {DEFAULT_FUNCTION, invokeFunction, readEvent} from '../src/jobs/invoke.js'
+import {DEFAULT_FUNCTION, findFunction, invokeFunction, readEvent} from '../src/jobs/invoke.js'
 import {NcapCommand, targetFlags} from '../src/ui/ncap-command.js'
 
 export default class Invoke extends NcapCommand {
@@ -31,13 +31,14 @@ export default class Invoke extends NcapCommand {
   async run() {
     const {args, flags} = await this.parse(Invoke)
     const event = await readEvent(flags.event)
+    const found = await findFunction(flags.dir, args.function)
     const target = await resolveTarget({
       target: flags.target as 'local' | 'localstack' | 'aws',
       endpointUrl: flags['endpoint-url'],
       profile: flags.profile,
-      region: flags.region,
+      region: flags.region ?? found.project.pipeline.instance.region,
     })
-    const report = await invokeFunction({dir: flags.dir, function: args.function, event, envVars: flags['env-vars'], target})
+    const report = await invokeFunction({dir: flags.dir, function: args.function, event, envVars: flags['env-vars'], target, found})
     process.stderr.write(report.logs.endsWith('\n') || report.logs === '' ? report.logs : `${report.logs}\n`)
     for (const note of report.notes) process.stderr.write(`note: ${note}\n`)
     if (report.error) {

@@ -72,7 +72,7 @@ export interface JobDataset {
   commandId?: string
 }
 
-export type JobState = 'starting' | 'running' | 'refused' | 'rolled back' | 'cancelled' | 'ended'
+export type JobState = 'starting' | 'running' | 'refused' | 'rolled back' | 'cancelled' | 'ended' | 'dry run'
 
 /** `<job>/logs/job.json`: what the submit handler did, read by the monitor and the CLI. */
 export interface JobRecord {

@@ -30,7 +30,7 @@ import {parseSubmission} from '../lib/submit-file.js'
 export type Outcome =
   | {outcome: 'launched'; jobId: string; instances: string[]; commands: string[]}
   | {outcome: 'refused' | 'rolled back'; jobId: string; reason: string}
-  | {outcome: 'duplicate'; jobId: string}
+  | {outcome: 'duplicate' | 'dry run'; jobId: string}
   | {outcome: 'cancelled'; jobId: string; instances: string[]}
   | {outcome: 'ignored'; key: string; reason: string}
 
@@ -103,8 +103,17 @@ export async function handleUpload(upload: S3Upload, ctx: SubmitContext): Promis
     await checkBudget(bucket, ctx, group, datasets.length, price.price, limits.durationMinutes, steps)
     const ec2 = await ctx.clients.ec2()
     await checkDeployLimit(ec2, s, datasets.length)
-    if (!s.LAUNCH) steps.add('note: LAUNCH is false (start existing instances): ncap launches a new instance per dataset instead')
     const rootVolume = await imageRootVolume(ec2, s.AMI, limits.datasetSizeGb)
+    if (!s.LAUNCH) {
+      // LAUNCH false: a dry run, everything checked and nothing launched.
+      record.state = 'dry run'
+      steps.add(
+        `DRY RUN (LAUNCH is false): every check passed; ${datasets.length} ${record.instanceType} instance(s) of ${s.AMI} would be launched`,
+      )
+      await bucket.putJson(paths.record, record)
+      await writeCertificate(bucket, paths.certificate, record)
+      return {outcome: 'dry run', jobId: paths.jobId}
+    }
     return await launch({bucket, paths, record, steps, ctx, ec2, price: price.price, limits, rootVolume, now})
   } catch (error) {
     if (error instanceof Refusal) return refuse(error.message)

@@ -39,6 +39,8 @@ export interface InvokeOptions {
   /** SAM's --env-vars file: {"Parameters": {...}, "<LogicalId or name>": {...}}. */
   envVars?: string
   target: Target
+  /** The function, when the caller already looked it up (findFunction). */
+  found?: Awaited<ReturnType<typeof findFunction>>
 }
 
 export interface InvokeReport {
@@ -247,7 +249,7 @@ async function bundledCode(fn: PipelineFunction, notes: string[]): Promise<strin
 }
 
 export async function invokeFunction(options: InvokeOptions): Promise<InvokeReport> {
-  const {project, templates, fn} = await findFunction(options.dir, options.function)
+  const {project, templates, fn} = options.found ?? (await findFunction(options.dir, options.function))
   const resolver = new Resolver(templates, options.target, project.pipeline.name, await accountOf(options.target))
   const environment: Record<string, string> = {}
   for (const [key, value] of Object.entries(fn.environment)) environment[key] = resolver.value(value, key)

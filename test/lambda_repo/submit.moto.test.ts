@@ -384,3 +384,17 @@ withMoto('the instance type from the submit file, and an image that does not exi
   t.is(bad.outcome, 'refused')
   if (bad.outcome === 'refused') t.regex(bad.reason, /image ami-00000000000000bad does not exist/)
 })
+
+withMoto('LAUNCH false is a dry run: every check made, nothing launched, the certificate says so', async (t) => {
+  const bucket = 'dry-run'
+  await bucketWithData(bucket)
+  const out = await submit(
+    bucket,
+    {dataname: 'lab/inputs/a.mp4', configname: 'lab/configs/config.yaml', timestamp: 'dr1'},
+    context(bucket, {LAUNCH: 'false'}),
+  )
+  t.deepEqual(out, {outcome: 'dry run', jobId: 'job__dry-run_dr1'})
+  t.regex(await certificate(bucket, 'job__dry-run_dr1'), /DRY RUN \(LAUNCH is false\): every check passed; 1 t3\.micro instance\(s\)/)
+  const listed = await ec2.send(new DescribeInstancesCommand({Filters: [{Name: 'tag:pipeline', Values: [bucket]}]}))
+  t.is(listed.Reservations?.length ?? 0, 0)
+})

@@ -1,0 +1,174 @@
+/**
+ * Moving a lab's files in and out of the bucket: uploads in parallel parts with
+ * one progress line, skipped when the same content is already there (by ETag:
+ * the MD5 of a single-part object, the MD5 of the parts' MD5s for a multipart
+ * one), aborted rather than left half-written when interrupted; downloads
+ * verified against size and ETag, and skipped when already complete.
+ */
+import {createHash} from 'node:crypto'
+import {createReadStream, createWriteStream} from 'node:fs'
+import {mkdir, rename, rm, stat} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {pipeline as pipe} from 'node:stream/promises'
+import type {S3Client} from '@aws-sdk/client-s3'
+import {NcapError} from '../errors.js'
+
+export const MiB = 1024 * 1024
+/** S3's minimum part size is 5 MiB and its maximum part count 10,000. */
+export function partSizeFor(size: number): number {
+  return Math.max(8 * MiB, Math.ceil(size / 10_000 / MiB) * MiB)
+}
+
+/** The ETag S3 gives an object uploaded in parts of `partSize` (or in one piece when it fits in one). */
+export async function localEtag(file: string, partSize: number | undefined): Promise<string> {
+  const {size} = await stat(file)
+  if (partSize === undefined || size <= partSize) {
+    const md5 = createHash('md5')
+    await pipe(createReadStream(file), md5)
+    return `"${md5.digest('hex')}"`
+  }
+  const digests: Buffer[] = []
+  let current = createHash('md5')
+  let inPart = 0
+  for await (const chunk of createReadStream(file, {highWaterMark: MiB}) as AsyncIterable<Buffer>) {
+    let offset = 0
+    while (offset < chunk.length) {
+      const take = Math.min(partSize - inPart, chunk.length - offset)
+      current.update(chunk.subarray(offset, offset + take))
+      inPart += take
+      offset += take
+      if (inPart === partSize) {
+        digests.push(current.digest())
+        current = createHash('md5')
+        inPart = 0
+      }
+    }
+  }
+  if (inPart > 0) digests.push(current.digest())
+  return `"${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}"`
+}
+
+interface Head {
+  size: number
+  etag: string
+}
+
+async function head(s3: S3Client, bucket: string, key: string, partNumber?: number): Promise<Head | undefined> {
+  const {HeadObjectCommand} = await import('@aws-sdk/client-s3')
+  try {
+    const answer = await s3.send(new HeadObjectCommand({Bucket: bucket, Key: key, ...(partNumber ? {PartNumber: partNumber} : {})}))
+    return {size: answer.ContentLength ?? 0, etag: answer.ETag ?? ''}
+  } catch (error) {
+    const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
+    if (status === 404) return undefined
+    throw error
+  }
+}
+
+/** Size and ETag from a listing: a lab's users may list their inputs without being allowed to read them back. */
+async function listed(s3: S3Client, bucket: string, key: string): Promise<Head | undefined> {
+  const {ListObjectsV2Command} = await import('@aws-sdk/client-s3')
+  const answer = await s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: key, MaxKeys: 1}))
+  const object = answer.Contents?.find((o) => o.Key === key)
+  return object ? {size: object.Size ?? 0, etag: object.ETag ?? ''} : undefined
+}
+
+/** Whether the object at key holds exactly the file's bytes (size, then ETag). */
+export async function sameContent(s3: S3Client, bucket: string, key: string, file: string): Promise<boolean> {
+  const remote = await listed(s3, bucket, key)
+  if (!remote) return false
+  const {size} = await stat(file)
+  if (remote.size !== size) return false
+  const parts = /-(\d+)"?$/.exec(remote.etag)
+  if (!parts) return remote.etag === (await localEtag(file, undefined))
+  // A multipart object: its first part's size tells how it was cut; without read access, assume ncap's own part size.
+  const first = await head(s3, bucket, key, 1).catch(() => undefined)
+  return remote.etag === (await localEtag(file, first?.size ?? partSizeFor(size)))
+}
+
+export interface Progress {
+  /** Called as bytes move: the file, bytes done, bytes in all. */
+  (file: string, loaded: number, total: number): void
+}
+
+/** Uploads a file in parallel parts; on any failure (or an abort signal) the upload is aborted, never left half. */
+export async function uploadFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  options: {progress?: Progress; signal?: AbortSignal; contentType?: string} = {},
+): Promise<void> {
+  const {Upload} = await import('@aws-sdk/lib-storage')
+  const {size} = await stat(file)
+  const upload = new Upload({
+    client: s3,
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: createReadStream(file),
+      ContentLength: size,
+      ...(options.contentType ? {ContentType: options.contentType} : {}),
+    },
+    queueSize: 4,
+    partSize: partSizeFor(size),
+    leavePartsOnError: false,
+  })
+  upload.on('httpUploadProgress', (p) => options.progress?.(file, p.loaded ?? 0, p.total ?? size))
+  const onAbort = () => void upload.abort()
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+  try {
+    await upload.done()
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Downloads an object to a file through a temporary file beside it, verified against the object's size and ETag. */
+export async function downloadVerified(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  options: {progress?: Progress} = {},
+): Promise<{bytes: number; skipped: boolean}> {
+  const remote = await head(s3, bucket, key)
+  if (!remote) throw new NcapError(`s3://${bucket}/${key} is gone`, {code: 'NoSuchKey'})
+  const present = await stat(file).catch(() => undefined)
+  if (present?.size === remote.size && (await sameContent(s3, bucket, key, file))) return {bytes: remote.size, skipped: true}
+  const {GetObjectCommand} = await import('@aws-sdk/client-s3')
+  await mkdir(dirname(file), {recursive: true})
+  const temp = `${file}.ncap-partial`
+  const answer = await s3.send(new GetObjectCommand({Bucket: bucket, Key: key}))
+  let loaded = 0
+  const body = answer.Body as NodeJS.ReadableStream
+  body.on('data', (chunk: Buffer) => {
+    loaded += chunk.length
+    options.progress?.(file, loaded, remote.size)
+  })
+  try {
+    await pipe(body, createWriteStream(temp))
+    const written = (await stat(temp)).size
+    if (written !== remote.size)
+      throw new NcapError(`s3://${bucket}/${key}: got ${written} bytes, expected ${remote.size}`, {code: 'DownloadIncomplete'})
+    const parts = /-(\d+)"?$/.exec(remote.etag)
+    const partSize = parts ? (await head(s3, bucket, key, 1))?.size : undefined
+    const etag = await localEtag(temp, partSize)
+    if (etag !== remote.etag)
+      throw new NcapError(`s3://${bucket}/${key}: the download's ETag ${etag} is not the object's ${remote.etag}`, {
+        code: 'DownloadCorrupt',
+      })
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, {force: true})
+    throw error
+  }
+  return {bytes: remote.size, skipped: false}
+}
+
+/** One line of transfer progress: name, MiB done of all, MiB/s. */
+export function progressLine(name: string, loaded: number, total: number, startedMs: number): string {
+  const seconds = Math.max(0.001, (Date.now() - startedMs) / 1000)
+  const pct = total > 0 ? Math.floor((loaded / total) * 100) : 100
+  return `${name}  ${(loaded / MiB).toFixed(1)}/${(total / MiB).toFixed(1)} MiB  ${pct}%  ${(loaded / MiB / seconds).toFixed(1)} MiB/s`
+}
