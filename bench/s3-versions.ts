@@ -7,7 +7,7 @@
  *     every page of 1,000 fetched through the SDK v3 client (wall and server CPU); aim ≤ 2×.
  * Requests of the pairs are signed before the timed loop (bench/lean-client.ts), so the client costs
  * little. Figures only, never pass/fail. Sizes: BENCH_SMALL_PAIRS (2000), BENCH_VERSIONS (10000),
- * BENCH_REPEAT (3, medians shown). The emulator runs src/emulator/main.ts through tsx (the compiled
+ * BENCH_REPEAT (3, medians shown), BENCH_PARTS (pairs,list) picks some. The emulator runs src/emulator/main.ts through tsx (the compiled
  * code is the same; tsx only costs at start-up, which is not measured here).
  * Run: node --import=tsx bench/s3-versions.ts
  */
@@ -29,6 +29,7 @@ const env = process.env
 const PAIRS = Number(env.BENCH_SMALL_PAIRS ?? 2000)
 const VERSIONS = Number(env.BENCH_VERSIONS ?? 10000)
 const REPEAT = Number(env.BENCH_REPEAT ?? 3)
+const PARTS = new Set((env.BENCH_PARTS ?? 'pairs,list').split(','))
 const CONCURRENCY = 16
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim()) || 100
@@ -122,7 +123,7 @@ const rows: Record<'bare' | 'plain' | 'versioned', {cpu: number[]; rate: number[
   plain: {cpu: [], rate: []},
   versioned: {cpu: [], rate: []},
 }
-for (let rep = 0; rep < REPEAT; rep++) {
+for (let rep = 0; rep < (PARTS.has('pairs') ? REPEAT : 0); rep++) {
   for (const [name, pid, client, prefix] of [
     ['bare', bare.child.pid as number, bareClient, `/bare/r${rep}`],
     ['plain', emulator.child.pid as number, emulatorClient, `/plain/r${rep}`],
@@ -134,71 +135,78 @@ for (let rep = 0; rep < REPEAT; rep++) {
   }
 }
 const cpu = (name: keyof typeof rows) => median(rows[name].cpu)
-printTable(`1 KiB PUT+GET pairs, concurrency ${CONCURRENCY}, lean signed client (median of ${REPEAT} runs of ${PAIRS} pairs)`, [
-  ['server', 'server CPU ms/pair', 'ratio to bare store', 'pairs/s'],
-  ['bare store (node:http + atomic write)', fmt(cpu('bare'), 3), '1.00', fmt(median(rows.bare.rate), 0)],
-  ['emulator, unversioned bucket', fmt(cpu('plain'), 3), fmt(cpu('plain') / cpu('bare'), 2), fmt(median(rows.plain.rate), 0)],
-  ['emulator, versioned bucket', fmt(cpu('versioned'), 3), fmt(cpu('versioned') / cpu('bare'), 2), fmt(median(rows.versioned.rate), 0)],
-  ['versioned / unversioned', '', fmt(cpu('versioned') / cpu('plain'), 2), ''],
-])
+if (PARTS.has('pairs'))
+  printTable(`1 KiB PUT+GET pairs, concurrency ${CONCURRENCY}, lean signed client (median of ${REPEAT} runs of ${PAIRS} pairs)`, [
+    ['server', 'server CPU ms/pair', 'ratio to bare store', 'pairs/s'],
+    ['bare store (node:http + atomic write)', fmt(cpu('bare'), 3), '1.00', fmt(median(rows.bare.rate), 0)],
+    ['emulator, unversioned bucket', fmt(cpu('plain'), 3), fmt(cpu('plain') / cpu('bare'), 2), fmt(median(rows.plain.rate), 0)],
+    ['emulator, versioned bucket', fmt(cpu('versioned'), 3), fmt(cpu('versioned') / cpu('bare'), 2), fmt(median(rows.versioned.rate), 0)],
+    ['versioned / unversioned', '', fmt(cpu('versioned') / cpu('plain'), 2), ''],
+  ])
 
-// Listings: VERSIONS versions (a quarter as many keys, 4 versions each) against VERSIONS keys.
-const keys = VERSIONS / 4
-const versionPaths: string[] = []
-for (let round = 0; round < 4; round++) for (let i = 0; i < keys; i++) versionPaths.push(`/vlist/data/${String(i).padStart(6, '0')}`)
-await fill(emulatorClient, versionPaths)
-await fill(
-  emulatorClient,
-  Array.from({length: VERSIONS}, (_, i) => `/klist/data/${String(i).padStart(6, '0')}`),
-)
+if (PARTS.has('list')) await benchListings()
 
-async function listAll(kind: 'versions' | 'keys'): Promise<{ms: number; cpu: number; items: number}> {
-  const pid = emulator.child.pid as number
-  const before = cpuMs(pid)
-  const started = process.hrtime.bigint()
-  let items = 0
-  if (kind === 'keys') {
-    let token: string | undefined
-    do {
-      const page = await sdk.send(new ListObjectsV2Command({Bucket: 'klist', ContinuationToken: token}))
-      items += page.Contents?.length ?? 0
-      token = page.NextContinuationToken
-    } while (token)
-  } else {
-    let keyMarker: string | undefined
-    let versionIdMarker: string | undefined
-    for (;;) {
-      const page = await sdk.send(new ListObjectVersionsCommand({Bucket: 'vlist', KeyMarker: keyMarker, VersionIdMarker: versionIdMarker}))
-      items += (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0)
-      if (!page.IsTruncated) break
-      keyMarker = page.NextKeyMarker
-      versionIdMarker = page.NextVersionIdMarker
+async function benchListings(): Promise<void> {
+  // Listings: VERSIONS versions (a quarter as many keys, 4 versions each) against VERSIONS keys.
+  const keys = VERSIONS / 4
+  const versionPaths: string[] = []
+  for (let round = 0; round < 4; round++) for (let i = 0; i < keys; i++) versionPaths.push(`/vlist/data/${String(i).padStart(6, '0')}`)
+  await fill(emulatorClient, versionPaths)
+  await fill(
+    emulatorClient,
+    Array.from({length: VERSIONS}, (_, i) => `/klist/data/${String(i).padStart(6, '0')}`),
+  )
+
+  async function listAll(kind: 'versions' | 'keys'): Promise<{ms: number; cpu: number; items: number}> {
+    const pid = emulator.child.pid as number
+    const before = cpuMs(pid)
+    const started = process.hrtime.bigint()
+    let items = 0
+    if (kind === 'keys') {
+      let token: string | undefined
+      do {
+        const page = await sdk.send(new ListObjectsV2Command({Bucket: 'klist', ContinuationToken: token}))
+        items += page.Contents?.length ?? 0
+        token = page.NextContinuationToken
+      } while (token)
+    } else {
+      let keyMarker: string | undefined
+      let versionIdMarker: string | undefined
+      for (;;) {
+        const page = await sdk.send(
+          new ListObjectVersionsCommand({Bucket: 'vlist', KeyMarker: keyMarker, VersionIdMarker: versionIdMarker}),
+        )
+        items += (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0)
+        if (!page.IsTruncated) break
+        keyMarker = page.NextKeyMarker
+        versionIdMarker = page.NextVersionIdMarker
+      }
     }
+    return {ms: Number(process.hrtime.bigint() - started) / 1e6, cpu: cpuMs(pid) - before, items}
   }
-  return {ms: Number(process.hrtime.bigint() - started) / 1e6, cpu: cpuMs(pid) - before, items}
-}
 
-await listAll('keys')
-await listAll('versions')
-const listings = {keys: [] as {ms: number; cpu: number; items: number}[], versions: [] as {ms: number; cpu: number; items: number}[]}
-for (let rep = 0; rep < Math.max(REPEAT, 5); rep++) {
-  listings.keys.push(await listAll('keys'))
-  listings.versions.push(await listAll('versions'))
+  await listAll('keys')
+  await listAll('versions')
+  const listings = {keys: [] as {ms: number; cpu: number; items: number}[], versions: [] as {ms: number; cpu: number; items: number}[]}
+  for (let rep = 0; rep < Math.max(REPEAT, 5); rep++) {
+    listings.keys.push(await listAll('keys'))
+    listings.versions.push(await listAll('versions'))
+  }
+  const ms = (kind: 'keys' | 'versions') => median(listings[kind].map((r) => r.ms))
+  const listCpu = (kind: 'keys' | 'versions') => median(listings[kind].map((r) => r.cpu))
+  printTable(`full listing, pages of 1,000, SDK v3 client (median of ${listings.keys.length})`, [
+    ['listing', 'items', 'wall ms', 'server CPU ms', 'ratio (wall)', 'ratio (server CPU)'],
+    [`ListObjectsV2 over ${VERSIONS} keys`, String(listings.keys[0]?.items), fmt(ms('keys')), fmt(listCpu('keys')), '1.00', '1.00'],
+    [
+      `ListObjectVersions over ${VERSIONS} versions (${keys} keys × 4)`,
+      String(listings.versions[0]?.items),
+      fmt(ms('versions')),
+      fmt(listCpu('versions')),
+      fmt(ms('versions') / ms('keys'), 2),
+      fmt(listCpu('versions') / listCpu('keys'), 2),
+    ],
+  ])
 }
-const ms = (kind: 'keys' | 'versions') => median(listings[kind].map((r) => r.ms))
-const listCpu = (kind: 'keys' | 'versions') => median(listings[kind].map((r) => r.cpu))
-printTable(`full listing, pages of 1,000, SDK v3 client (median of ${listings.keys.length})`, [
-  ['listing', 'items', 'wall ms', 'server CPU ms', 'ratio (wall)', 'ratio (server CPU)'],
-  [`ListObjectsV2 over ${VERSIONS} keys`, String(listings.keys[0]?.items), fmt(ms('keys')), fmt(listCpu('keys')), '1.00', '1.00'],
-  [
-    `ListObjectVersions over ${VERSIONS} versions (${keys} keys × 4)`,
-    String(listings.versions[0]?.items),
-    fmt(ms('versions')),
-    fmt(listCpu('versions')),
-    fmt(ms('versions') / ms('keys'), 2),
-    fmt(listCpu('versions') / listCpu('keys'), 2),
-  ],
-])
 
 sdk.destroy()
 bareClient.agent.destroy()
