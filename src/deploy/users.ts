@@ -76,7 +76,7 @@ export interface UserCredentials {
   endpoint?: string
 }
 
-async function readCredentials(pt: PipelineTarget, userName: string): Promise<UserCredentials> {
+export async function readCredentials(pt: PipelineTarget, userName: string): Promise<UserCredentials> {
   const declared = pt.pipeline.users.find((u) => u.name.toLowerCase() === userName.toLowerCase())
   if (!declared) {
     throw new UsageError(
