@@ -86,10 +86,8 @@ export async function sameContent(s3: S3Client, bucket: string, key: string, fil
   return remote.etag === (await localEtag(file, first?.size ?? partSizeFor(size)))
 }
 
-export interface Progress {
-  /** Called as bytes move: the file, bytes done, bytes in all. */
-  (file: string, loaded: number, total: number): void
-}
+/** Called as bytes move: the file, bytes done, bytes in all. */
+export type Progress = (file: string, loaded: number, total: number) => void
 
 /** Uploads a file in parallel parts; on any failure (or an abort signal) the upload is aborted, never left half. */
 export async function uploadFile(
