@@ -5,10 +5,14 @@
  * order with Retain and DELETE_FAILED for a non-empty bucket, and each refusal.
  */
 import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
   CreateStackCommand,
   DeleteStackCommand,
+  DescribeChangeSetCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  ExecuteChangeSetCommand,
   GetTemplateCommand,
   ListExportsCommand,
   ListImportsCommand,
@@ -17,10 +21,12 @@ import {
   UpdateStackCommand,
   UpdateTerminationProtectionCommand,
   ValidateTemplateCommand,
+  waitUntilChangeSetCreateComplete,
   waitUntilStackCreateComplete,
   waitUntilStackDeleteComplete,
+  waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation'
-import {GetGroupCommand, GetUserCommand, ListAccessKeysCommand} from '@aws-sdk/client-iam'
+import {CreateAccessKeyCommand, CreateUserCommand, GetGroupCommand, GetUserCommand, ListAccessKeysCommand} from '@aws-sdk/client-iam'
 import {
   DeleteObjectCommand,
   GetBucketEncryptionCommand,
@@ -435,4 +441,120 @@ test('exports and imports: a missing export fails the stack, an imported export 
   await f.cfn.send(new DeleteStackCommand({StackName: 'exporter'}))
   await waitUntilStackDeleteComplete(waiter(f.cfn), {StackName: 'exporter'})
   t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-shared'})))).status, 404)
+})
+
+test('change sets: per-resource action, replacement and causing property; execute; an empty one FAILED with AWS reason', async (t) => {
+  const v1 = {
+    Parameters: {Tag: {Type: 'String', Default: 'a'}},
+    Resources: {
+      Bucket: {Type: 'AWS::S3::Bucket', Properties: {BucketName: 'cfn-cs-one'}},
+      Policy: {
+        Type: 'AWS::S3::BucketPolicy',
+        Properties: {
+          Bucket: {Ref: 'Bucket'},
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{Effect: 'Deny', Principal: '*', Action: 's3:DeleteBucket', Resource: {'Fn::GetAtt': ['Bucket', 'Arn']}}],
+          },
+        },
+      },
+      Group: {Type: 'AWS::IAM::Group', Properties: {Path: {'Fn::Sub': '/${Tag}/'}}},
+    },
+  }
+  const created = await f.cfn.send(
+    new CreateChangeSetCommand({
+      StackName: 'cs',
+      ChangeSetName: 'first',
+      ChangeSetType: 'CREATE',
+      TemplateBody: body(v1),
+      Capabilities: ['CAPABILITY_IAM'],
+    }),
+  )
+  await waitUntilChangeSetCreateComplete(waiter(f.cfn), {ChangeSetName: created.Id!})
+  const first = await f.cfn.send(new DescribeChangeSetCommand({ChangeSetName: created.Id!}))
+  t.is(first.Status, 'CREATE_COMPLETE')
+  t.deepEqual(first.Changes?.map((c) => [c.ResourceChange?.Action, c.ResourceChange?.LogicalResourceId]).sort(), [
+    ['Add', 'Bucket'],
+    ['Add', 'Group'],
+    ['Add', 'Policy'],
+  ])
+  t.is((await f.cfn.send(new DescribeStacksCommand({StackName: 'cs'}))).Stacks![0]!.StackStatus, 'REVIEW_IN_PROGRESS')
+  await f.cfn.send(new ExecuteChangeSetCommand({ChangeSetName: created.Id!}))
+  await waitUntilStackCreateComplete(waiter(f.cfn), {StackName: 'cs'})
+
+  const v2 = structuredClone(v1) as typeof v1
+  v2.Resources.Bucket.Properties.BucketName = 'cfn-cs-two'
+  const update = await f.cfn.send(
+    new CreateChangeSetCommand({
+      StackName: 'cs',
+      ChangeSetName: 'rename',
+      TemplateBody: body(v2),
+      Capabilities: ['CAPABILITY_IAM'],
+      Parameters: [{ParameterKey: 'Tag', ParameterValue: 'b'}],
+    }),
+  )
+  await waitUntilChangeSetCreateComplete(waiter(f.cfn), {ChangeSetName: update.Id!})
+  const changes = (await f.cfn.send(new DescribeChangeSetCommand({ChangeSetName: update.Id!}))).Changes!.map((c) => c.ResourceChange!)
+  const bucket = changes.find((c) => c.LogicalResourceId === 'Bucket')!
+  t.is(bucket.Action, 'Modify')
+  t.is(bucket.Replacement, 'True')
+  t.is(bucket.PhysicalResourceId, 'cfn-cs-one')
+  t.deepEqual(bucket.Details, [
+    {
+      Target: {Attribute: 'Properties', Name: 'BucketName', RequiresRecreation: 'Always'},
+      Evaluation: 'Static',
+      ChangeSource: 'DirectModification',
+    },
+  ])
+  const policy = changes.find((c) => c.LogicalResourceId === 'Policy')!
+  t.is(policy.Replacement, 'True')
+  t.true(policy.Details!.some((d) => d.ChangeSource === 'ResourceReference' && d.CausingEntity === 'Bucket' && d.Evaluation === 'Dynamic'))
+  const group = changes.find((c) => c.LogicalResourceId === 'Group')!
+  t.is(group.Replacement, 'False')
+  t.deepEqual(group.Details, [
+    {
+      Target: {Attribute: 'Properties', Name: 'Path', RequiresRecreation: 'Never'},
+      Evaluation: 'Static',
+      ChangeSource: 'ParameterReference',
+      CausingEntity: 'Tag',
+    },
+  ])
+  await f.cfn.send(new ExecuteChangeSetCommand({ChangeSetName: update.Id!}))
+  await waitUntilStackUpdateComplete(waiter(f.cfn), {StackName: 'cs'})
+  await f.s3.send(new HeadBucketCommand({Bucket: 'cfn-cs-two'}))
+  t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-cs-one'})))).status, 404)
+
+  const empty = await f.cfn.send(
+    new CreateChangeSetCommand({
+      StackName: 'cs',
+      ChangeSetName: 'nothing',
+      TemplateBody: body(v2),
+      Capabilities: ['CAPABILITY_IAM'],
+      Parameters: [{ParameterKey: 'Tag', UsePreviousValue: true}],
+    }),
+  )
+  const described = await f.cfn.send(new DescribeChangeSetCommand({ChangeSetName: empty.Id!}))
+  t.is(described.Status, 'FAILED')
+  t.is(described.StatusReason, "The submitted information didn't contain changes. Submit different information to create a change set.")
+  t.is(described.ExecutionStatus, 'UNAVAILABLE')
+  await f.cfn.send(new DeleteStackCommand({StackName: 'cs'}))
+  await waitUntilStackDeleteComplete(waiter(f.cfn), {StackName: 'cs'})
+})
+
+test('every call is authorized: a user without cloudformation permissions is refused with AccessDenied', async (t) => {
+  await f.iam.send(new CreateUserCommand({UserName: 'cfn-nobody'}))
+  const key = (await f.iam.send(new CreateAccessKeyCommand({UserName: 'cfn-nobody'}))).AccessKey!
+  const cfn = new CloudFormationClient({
+    endpoint: f.server.endpoint,
+    region: 'us-east-1',
+    credentials: {accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey!},
+  })
+  const denied = await failure(cfn.send(new DescribeStacksCommand({})))
+  t.is(denied.name, 'AccessDenied')
+  t.regex(denied.message, /cloudformation:DescribeStacks/)
+  const create = await failure(
+    cfn.send(new CreateStackCommand({StackName: 'nope', TemplateBody: body({Resources: {B: {Type: 'AWS::S3::Bucket'}}})})),
+  )
+  t.is(create.name, 'AccessDenied')
+  t.regex(create.message, /cloudformation:CreateStack/)
 })
