@@ -24,7 +24,6 @@ import {
   waitUntilChangeSetCreateComplete,
   waitUntilStackCreateComplete,
   waitUntilStackDeleteComplete,
-  waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation'
 import {CreateAccessKeyCommand, CreateUserCommand, GetGroupCommand, GetUserCommand, ListAccessKeysCommand} from '@aws-sdk/client-iam'
 import {
@@ -458,7 +457,20 @@ test('change sets: per-resource action, replacement and causing property; execut
           },
         },
       },
-      Group: {Type: 'AWS::IAM::Group', Properties: {Path: {'Fn::Sub': '/${Tag}/'}}},
+      Group: {
+        Type: 'AWS::IAM::Group',
+        Properties: {
+          Policies: [
+            {
+              PolicyName: 'tagged',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [{Effect: 'Allow', Action: 's3:GetObject', Resource: {'Fn::Sub': 'arn:aws:s3:::${Tag}/*'}}],
+              },
+            },
+          ],
+        },
+      },
     },
   }
   const created = await f.cfn.send(
@@ -514,14 +526,18 @@ test('change sets: per-resource action, replacement and causing property; execut
   t.is(group.Replacement, 'False')
   t.deepEqual(group.Details, [
     {
-      Target: {Attribute: 'Properties', Name: 'Path', RequiresRecreation: 'Never'},
+      Target: {Attribute: 'Properties', Name: 'Policies', RequiresRecreation: 'Never'},
       Evaluation: 'Static',
       ChangeSource: 'ParameterReference',
       CausingEntity: 'Tag',
     },
   ])
   await f.cfn.send(new ExecuteChangeSetCommand({ChangeSetName: update.Id!}))
-  await waitUntilStackUpdateComplete(waiter(f.cfn), {StackName: 'cs'})
+  const updated = await settled(f.cfn, 'cs')
+  const why = (await eventsOf(f.cfn, 'cs'))
+    .filter((e) => e.ResourceStatus?.endsWith('FAILED'))
+    .map((e) => `${e.LogicalResourceId}: ${e.ResourceStatusReason}`)
+  t.is(updated.StackStatus, 'UPDATE_COMPLETE', why.join('\n'))
   await f.s3.send(new HeadBucketCommand({Bucket: 'cfn-cs-two'}))
   t.is((await failure(f.s3.send(new HeadBucketCommand({Bucket: 'cfn-cs-one'})))).status, 404)
 
