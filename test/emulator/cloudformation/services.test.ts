@@ -141,7 +141,7 @@ test('a YAML template with every intrinsic deploys every provider, then deletes 
   )
 
   await f.cfn.send(new DeleteStackCommand({StackName: 'all'}))
-  const deleted = await settled(f.cfn, (await f.cfn.send(new DescribeStacksCommand({StackName: 'all'}))).Stacks![0]!.StackId!, 80_000)
+  const deleted = await settled(f.cfn, stack.StackId!, 80_000)
   t.is(deleted.StackStatus, 'DELETE_COMPLETE')
   t.is(
     (await failure(clients.lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'all-echo'})))).name,
