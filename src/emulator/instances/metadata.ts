@@ -22,6 +22,8 @@ export interface MetadataServer {
 }
 
 const TOKEN_TTL_MAX = 21_600
+/** How long after `poweroff` the instance starts going down. */
+export const SHUTDOWN_DELAY_MS = 300
 
 export async function startMetadataServer(
   spec: SandboxSpec,
@@ -53,7 +55,8 @@ export async function startMetadataServer(
     if (path.startsWith(controlPath) && req.method === 'POST') {
       const kind = url.searchParams.get('kind') === 'reboot' ? 'reboot' : 'poweroff'
       send(res, 200, 'ok\n')
-      setImmediate(() => onShutdown(kind))
+      // A real poweroff takes a moment before processes are signalled: a script that ends right after it ends on its own.
+      setTimeout(() => onShutdown(kind), SHUTDOWN_DELAY_MS).unref()
       return
     }
     if (path === '/latest/api/token') {

@@ -95,6 +95,8 @@ test('S3 upload → Lambda → RunInstances → SSM command writes a result and 
       Role: submitRole,
       Handler: 'index.handler',
       Timeout: 60,
+      // The EC2 and SSM clients together take more than Lambda's default 128 MB in Node.
+      MemorySize: 512,
       Environment: {Variables: {AMI: imageId, PROFILE: 'chain-profile'}},
       Code: {ZipFile: await zipOf({'index.mjs': SUBMIT})},
     }),

@@ -46,7 +46,7 @@ iam.create_instance_profile(InstanceProfileName="b3-profile")
 iam.add_role_to_instance_profile(InstanceProfileName="b3-profile", RoleName="b3-instance")
 s3.create_bucket(Bucket=BUCKET)
 submit = lam.create_function(
-    FunctionName="b3-submit", Runtime="nodejs22.x", Role=submit_role, Handler="index.handler", Timeout=60,
+    FunctionName="b3-submit", Runtime="nodejs22.x", Role=submit_role, Handler="index.handler", Timeout=60, MemorySize=512,
     Environment={"Variables": {"AMI": AMI, "PROFILE": "b3-profile"}}, Code={"ZipFile": zipped(SUBMIT[0])},
 )
 watch = lam.create_function(
