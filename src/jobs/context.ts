@@ -19,7 +19,6 @@ export interface JobFlags extends SettingsFlags {
   dir?: string
   group?: string
   'as-user'?: string
-  'user-profile'?: string
 }
 
 export interface JobContext extends PipelineTarget {
@@ -64,9 +63,10 @@ export interface Actor {
 export async function actAs(ctx: JobContext, group: Group, flags: JobFlags): Promise<Actor> {
   const {S3Client} = await import('@aws-sdk/client-s3')
   const userTarget = (credentials: Credentials | Target['credentials']): Target => ({...ctx.target, credentials})
-  if (flags['user-profile']) {
+  if (flags.profile && !flags['as-user']) {
+    // A profile (one `ncap users credentials --profile` wrote, or the lab member's own on AWS) acts as that user.
     const {fromIni} = await import('@aws-sdk/credential-providers')
-    const profile = flags['user-profile']
+    const profile = flags.profile
     return {label: `profile ${profile}`, s3: createClient(S3Client, userTarget(fromIni({profile})))}
   }
   let user = flags['as-user']
