@@ -6,7 +6,7 @@
  * deploy (moto cannot run the seed's Lambda-backed custom resource without
  * Docker), beside the emulator on that same template.
  *
- *   node --import=tsx bench/cloudformation.ts [--runs N] [--no-large]
+ *   node --import=tsx bench/cloudformation.ts [--runs N] [--no-large] [--large-timeout SECONDS]
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -25,6 +25,7 @@ const region = 'us-east-1'
 const args = process.argv.slice(2)
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3
 const large = !args.includes('--no-large')
+const largeTimeoutMs = Number(args[args.indexOf('--large-timeout') + 1] ?? 600) * 1000 || 600_000
 
 const serverModule = new URL('../src/emulator/server.ts', import.meta.url).href
 
@@ -116,6 +117,11 @@ async function main(): Promise<void> {
   const cfn = new CloudFormationClient({endpoint, region, credentials})
   const s3 = new S3Client({endpoint, region, credentials, forcePathStyle: true})
   const rows: (string | number)[][] = [['case', 'create ms (median)', 'delete ms (median)', 'outcome', 'emulator peak RSS MB']]
+  const push = rows.push.bind(rows)
+  rows.push = (...added) => {
+    for (const row of added) console.log(`  ${row.join(' | ')}`)
+    return push(...added)
+  }
   try {
     // The small template, on the emulator and on moto.
     const small: Cycle[] = []
@@ -170,7 +176,8 @@ async function main(): Promise<void> {
     if (large) {
       const deploy = await prepareDeploy(s3, largePipeline(2000, 200))
       resetPeak(child.pid!)
-      const result = await cycle(cfn, 'large', deploy.templateBody, deploy.parameters, 900_000)
+      console.log(`(2,000 users: ${deploy.nestedCount} nested stacks, waiting up to ${largeTimeoutMs / 1000} s each way)`)
+      const result = await cycle(cfn, 'large', deploy.templateBody, deploy.parameters, largeTimeoutMs)
       rows.push([
         `2,000 users, 200 groups (${deploy.nestedCount} nested stacks)`,
         fmt(result.createMs),
