@@ -258,7 +258,15 @@ async function fromEvents(subject: Subject): Promise<{drafts: Draft[]; missing: 
   for (const e of notes) drafts.push(draftOf(e, 'notification'))
   const delivered = notes.some((e) => e.outcome === 'delivered')
   if (!delivered) {
-    const reasons = [...new Set(notes.map((e) => e.reason).filter(Boolean))]
+    // "…: no notification rule matched" and the rules tried; "not delivered to ARN" and the refusal.
+    const reasons = [
+      ...new Set(
+        notes.map((e) => {
+          const what = e.summary.includes(': ') ? e.summary.slice(e.summary.lastIndexOf(': ') + 2) : e.summary
+          return e.reason ? `${what}: ${e.reason}` : what
+        }),
+      ),
+    ]
     missing.push({
       type: 'missing',
       kind: 'notification',
