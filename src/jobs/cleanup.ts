@@ -81,6 +81,8 @@ export interface CleanupOptions {
   progress?: (line: string) => void
   /** How long to wait for a detaching volume (default 120 s). */
   detachTimeoutMs?: number
+  /** Items per Describe/List page (default the services' maximum; EC2's floor is 5). */
+  pageSize?: number
 }
 
 const UNIT_MS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}
@@ -153,7 +155,7 @@ export async function cleanup(scope: CleanupScope, options: CleanupOptions = {})
     cfn: createClient(CloudFormationClient, scope.target),
     s3: scope.s3,
   }
-  const finder = new Finder(scope, clients, options.detachTimeoutMs ?? 120_000)
+  const finder = new Finder(scope, clients, options.detachTimeoutMs ?? 120_000, options.pageSize)
   const plans: Plan[] = []
   const kept: CleanupItem[] = []
   const instances = kinds.includes('rule') || kinds.includes('volume') ? await finder.pipelineInstances() : new Map()
@@ -254,7 +256,13 @@ class Finder {
     private scope: CleanupScope,
     private c: Clients,
     private detachTimeoutMs: number,
+    private pageSize?: number,
   ) {}
+
+  /** A page size within [floor, max]. */
+  private limit(floor: number, max: number): number {
+    return Math.min(max, Math.max(floor, this.pageSize ?? max))
+  }
 
   private get name(): string {
     return this.scope.pipeline.name
@@ -269,7 +277,9 @@ class Finder {
     const out: Instance[] = []
     let token: string | undefined
     do {
-      const page = await this.c.ec2.send(new DescribeInstancesCommand({Filters: filters, MaxResults: 1000, NextToken: token}))
+      const page = await this.c.ec2.send(
+        new DescribeInstancesCommand({Filters: filters, MaxResults: this.limit(5, 1000), NextToken: token}),
+      )
       for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []))
       token = page.NextToken
     } while (token)
@@ -323,7 +333,7 @@ class Finder {
     const rules: Rule[] = []
     let token: string | undefined
     do {
-      const page = await this.c.events.send(new ListRulesCommand({NamePrefix: prefix, Limit: 100, NextToken: token}))
+      const page = await this.c.events.send(new ListRulesCommand({NamePrefix: prefix, Limit: this.limit(1, 100), NextToken: token}))
       rules.push(...(page.Rules ?? []))
       token = page.NextToken
     } while (token)
@@ -392,7 +402,7 @@ class Finder {
     const ids: string[] = []
     let token: string | undefined
     do {
-      const page = await this.c.events.send(new ListTargetsByRuleCommand({Rule: rule, Limit: 100, NextToken: token}))
+      const page = await this.c.events.send(new ListTargetsByRuleCommand({Rule: rule, Limit: this.limit(1, 100), NextToken: token}))
       for (const t of page.Targets ?? []) if (t.Id) ids.push(t.Id)
       token = page.NextToken
     } while (token)
@@ -422,7 +432,7 @@ class Finder {
     const out: Volume[] = []
     let token: string | undefined
     do {
-      const page = await this.c.ec2.send(new DescribeVolumesCommand({Filters: filters, MaxResults: 500, NextToken: token}))
+      const page = await this.c.ec2.send(new DescribeVolumesCommand({Filters: filters, MaxResults: this.limit(5, 500), NextToken: token}))
       out.push(...(page.Volumes ?? []))
       token = page.NextToken
     } while (token)
@@ -518,7 +528,7 @@ class Finder {
     const out: SecurityGroup[] = []
     let token: string | undefined
     do {
-      const page = await this.c.ec2.send(new DescribeSecurityGroupsCommand({MaxResults: 1000, NextToken: token}))
+      const page = await this.c.ec2.send(new DescribeSecurityGroupsCommand({MaxResults: this.limit(5, 1000), NextToken: token}))
       out.push(...(page.SecurityGroups ?? []))
       token = page.NextToken
     } while (token)
@@ -532,7 +542,7 @@ class Finder {
     const used = new Map<string, string>()
     let token: string | undefined
     do {
-      const page = await this.c.ec2.send(new DescribeNetworkInterfacesCommand({MaxResults: 1000, NextToken: token}))
+      const page = await this.c.ec2.send(new DescribeNetworkInterfacesCommand({MaxResults: this.limit(5, 1000), NextToken: token}))
       for (const eni of page.NetworkInterfaces ?? []) {
         const who = eni.Attachment?.InstanceId ? `instance ${eni.Attachment.InstanceId}` : `network interface ${eni.NetworkInterfaceId}`
         for (const g of eni.Groups ?? []) if (g.GroupId && !used.has(g.GroupId)) used.set(g.GroupId, who)
