@@ -193,12 +193,15 @@ export async function cleanup(scope: CleanupScope, options: CleanupOptions = {})
   const order: CleanupKind[] = ['rule', 'volume', 'security-group']
   const sorted = [...chosen].sort((a, b) => order.indexOf(a.item.kind) - order.indexOf(b.item.kind))
   const groupIds = new Set(sorted.filter((p) => p.item.kind === 'security-group').map((p) => p.item.id))
-  if (groupIds.size > 0) {
-    const unlinked = await finder.unlinkGroups(groupIds)
-    for (const [id, steps] of unlinked) finder.preSteps.set(id, steps)
-  }
+  const unlinkFailed = groupIds.size > 0 ? await finder.unlinkGroups(groupIds) : new Map<string, string>()
   for (const plan of sorted) {
     const label = `${plan.item.kind} ${plan.item.id}${plan.item.name && plan.item.name !== plan.item.id ? ` (${plan.item.name})` : ''}`
+    const refused = unlinkFailed.get(plan.item.id)
+    if (refused) {
+      result.failed.push({...plan.item, error: refused})
+      options.progress?.(`could not delete ${label}: ${refused}`)
+      continue
+    }
     try {
       const steps = [...(finder.preSteps.get(plan.item.id) ?? []), ...(await plan.remove())]
       result.deleted.push({...plan.item, steps})
@@ -631,10 +634,14 @@ class Finder {
     }
   }
 
-  /** Revokes the rules of the stray groups that reference other stray groups: the referenced ones can go after. */
-  async unlinkGroups(ids: Set<string>): Promise<Map<string, string[]>> {
+  /**
+   * Revokes the rules of the stray groups that reference other stray groups, so
+   * the referenced ones can go after; the steps done are kept for the report,
+   * and a refusal is returned by group id.
+   */
+  async unlinkGroups(ids: Set<string>): Promise<Map<string, string>> {
     const {RevokeSecurityGroupIngressCommand, RevokeSecurityGroupEgressCommand} = await import('@aws-sdk/client-ec2')
-    const steps = new Map<string, string[]>()
+    const failed = new Map<string, string>()
     for (const g of await this.allGroups()) {
       if (!g.GroupId || !ids.has(g.GroupId)) continue
       const pick = (perms: IpPermission[] | undefined): IpPermission[] =>
@@ -653,17 +660,21 @@ class Finder {
       const ingress = pick(g.IpPermissions)
       const egress = pick(g.IpPermissionsEgress)
       const done: string[] = []
-      if (ingress.length > 0) {
-        await this.c.ec2.send(new RevokeSecurityGroupIngressCommand({GroupId: g.GroupId, IpPermissions: ingress}))
-        done.push(`revoked its inbound rules referencing ${ingress.flatMap((p) => p.UserIdGroupPairs!.map((x) => x.GroupId)).join(', ')}`)
+      try {
+        if (ingress.length > 0) {
+          await this.c.ec2.send(new RevokeSecurityGroupIngressCommand({GroupId: g.GroupId, IpPermissions: ingress}))
+          done.push(`revoked its inbound rules referencing ${ingress.flatMap((p) => p.UserIdGroupPairs!.map((x) => x.GroupId)).join(', ')}`)
+        }
+        if (egress.length > 0) {
+          await this.c.ec2.send(new RevokeSecurityGroupEgressCommand({GroupId: g.GroupId, IpPermissions: egress}))
+          done.push(`revoked its outbound rules referencing ${egress.flatMap((p) => p.UserIdGroupPairs!.map((x) => x.GroupId)).join(', ')}`)
+        }
+      } catch (error) {
+        failed.set(g.GroupId, `${done.length > 0 ? `${done.join(', ')}, then ` : ''}could not revoke its rules: ${errorText(error)}`)
       }
-      if (egress.length > 0) {
-        await this.c.ec2.send(new RevokeSecurityGroupEgressCommand({GroupId: g.GroupId, IpPermissions: egress}))
-        done.push(`revoked its outbound rules referencing ${egress.flatMap((p) => p.UserIdGroupPairs!.map((x) => x.GroupId)).join(', ')}`)
-      }
-      if (done.length > 0) steps.set(g.GroupId, done)
+      if (done.length > 0) this.preSteps.set(g.GroupId, done)
     }
-    return steps
+    return failed
   }
 
   private async removeGroup(id: string): Promise<string[]> {

@@ -8,6 +8,12 @@ import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStackResourcesCommand,
+  waitUntilStackCreateComplete,
+} from '@aws-sdk/client-cloudformation'
+import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateVolumeCommand,
@@ -130,6 +136,26 @@ test.before(async () => {
   g.web = await group('web-servers', 'the lab web server')
   g.unrelated = await group('unrelated-unused', 'somebody else')
   g.otherNcap = await group('otherpipe-JobSecurityGroup-9Z', 'ncap otherpipe job instances: no inbound access')
+  g.tagged = (
+    await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: `${P}-scratch`,
+        Description: 'made by hand for a test job',
+        TagSpecifications: [{ResourceType: 'security-group', Tags: [{Key: 'pipeline', Value: P}]}],
+      }),
+    )
+  ).GroupId!
+  // The live stack's own instance group: unused, but the stack's, so it stays.
+  const cfn = new CloudFormationClient(config)
+  const template = {
+    Resources: {
+      JobSecurityGroup: {Type: 'AWS::EC2::SecurityGroup', Properties: {GroupDescription: `ncap ${P} job instances: no inbound access`}},
+    },
+  }
+  await cfn.send(new CreateStackCommand({StackName: P, TemplateBody: JSON.stringify(template)}))
+  await waitUntilStackCreateComplete({client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1}, {StackName: P})
+  const {StackResources} = await cfn.send(new DescribeStackResourcesCommand({StackName: P}))
+  g.stack = StackResources!.find((x) => x.LogicalResourceId === 'JobSecurityGroup')!.PhysicalResourceId!
   // A stray group whose rule references another stray group: revoked first, then both go.
   await ec2.send(
     new AuthorizeSecurityGroupIngressCommand({
@@ -195,7 +221,7 @@ test.before(async () => {
   r.managedLooking = 'AutoScalingManagedRule'
   await rule(r.managedLooking, [i.terminated!], {target: false})
 
-  strays = [r.terminated, r.noTarget, r.ended, v.available, v.stoppedRoot, g.ncapUnused, g.wizard1].sort()
+  strays = [r.terminated, r.noTarget, r.ended, v.available, v.stoppedRoot, g.ncapUnused, g.wizard1, g.tagged].sort()
   oldStrays = [r.terminated, r.ended].sort()
 })
 
@@ -243,10 +269,27 @@ test.serial('the dry run (ncap cleanup --json) lists exactly the strays, each wi
   t.regex(kept[r.inUse!]!, new RegExp(`in use: instance ${i.running} is running`))
   t.regex(kept[v.runningRoot!]!, /in use/)
   t.regex(kept[g.wizard2!]!, new RegExp(`in use by instance ${i.running}`))
+  t.regex(why[g.tagged!]!, /tagged pipeline=cleanpipe/)
+  t.regex(kept[g.stack!]!, /a resource of the live stack cleanpipe/)
   t.regex(kept[g.wizard3!]!, new RegExp(`referenced by a rule of security group ${g.web}`))
   for (const id of [r.otherPipeline, r.managedLooking, v.untagged, g.web, g.unrelated, g.otherNcap])
     t.false(id! in kept || id! in why, `${id} is not this pipeline's`)
   t.deepEqual(await snapshot(), before)
+})
+
+test.serial('the dry run in words: each candidate with why, what is kept, and how to delete', async (t) => {
+  const out = await runCli(['cleanup', '--dir', dir, '--rules', '--security-groups'])
+  t.is(out.code, 0, out.stderr)
+  t.regex(out.stdout, /6 stray resource\(s\) of pipeline cleanpipe \(rule, security-group\):/)
+  t.regex(out.stdout, new RegExp(`rule +${seeded.rules.noTarget}: the rule has no target`))
+  t.regex(out.stdout, new RegExp(`security-group +${seeded.groups.wizard1} \\(launch-wizard-1\\): a launch wizard group`))
+  t.regex(out.stdout, /Dry run: nothing was deleted\. Run again with --yes to delete these\./)
+  t.regex(out.stdout, new RegExp(`Kept \\d+:[^]*${seeded.rules.inUse}: in use`))
+  t.notRegex(out.stdout, /volume +vol-/)
+  const help = await runCli(['cleanup', '--help'])
+  t.is(help.code, 0)
+  t.regex(help.stdout, /--older-than/)
+  t.regex(help.stdout, /cleanup --rules --older-than 2h --yes/)
 })
 
 test.serial('the dry run pages through every list (the smallest pages each service allows) with the same answer', async (t) => {
@@ -275,7 +318,7 @@ test.serial('--yes removes exactly the strays, in dependency order, and leaves t
   const before = await snapshot()
   const out = await runCli(['cleanup', '--dir', dir, '--yes'])
   t.is(out.code, 0, out.stderr)
-  t.regex(out.stdout, /Deleted 7 of 7 stray resource\(s\) of pipeline cleanpipe/)
+  t.regex(out.stdout, /Deleted 8 of 8 stray resource\(s\) of pipeline cleanpipe/)
   t.regex(out.stdout, new RegExp(`deleted rule ${seeded.rules.terminated}: removed 1 target\\(s\\): monitor, deleted the rule`))
   t.regex(
     out.stdout,
