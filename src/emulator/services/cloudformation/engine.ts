@@ -1472,7 +1472,7 @@ export class Engine {
         if (this.env.clock.now() >= deadline) break
         await new Promise<void>((done) => {
           wake = done
-          setTimeout(done, 100).unref()
+          setTimeout(done, 25).unref()
         })
       }
     } finally {

@@ -51,8 +51,8 @@ async function settled(ctx: ProvisionContext, name: string): Promise<Record<stri
     const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: name}))
     if (config.State === 'Failed') throw new ProvisionError(`Function ${name} failed to become active: ${config.StateReason ?? ''}`)
     if ((config.State === undefined || config.State === 'Active') && config.LastUpdateStatus !== 'InProgress') return config as never
-    if (i > 600) throw new ProvisionError(`Function ${name} did not become active`)
-    await new Promise((done) => setTimeout(done, 100))
+    if (i > 2400) throw new ProvisionError(`Function ${name} did not become active`)
+    await new Promise((done) => setTimeout(done, 25))
   }
 }
 
