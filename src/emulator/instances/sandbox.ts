@@ -22,7 +22,8 @@
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {mkdir, rm, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {delimiter, dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import type {InstanceExec, RunningExec} from '../internal.js'
 import type {HostAbilities} from './host.js'
 import {type MetadataServer, startMetadataServer} from './metadata.js'
@@ -31,6 +32,26 @@ import type {InstanceSandbox, RoleCredentials, SandboxEvents, SandboxSpec} from 
 
 /** Where the image is inside the instance, and where the shims are. */
 export const HOME_IN_VIEW = '/home/ubuntu'
+
+/**
+ * Host folders an instance still needs that the instance's private /home and /tmp
+ * would hide: the PATH's folders, node's, and ncap's own package (the `aws`
+ * stand-in runs from it), when they live under /home or /tmp. Each is bound, read
+ * only, at the same path inside the instance.
+ */
+export function hostPathsToKeep(env: NodeJS.ProcessEnv = process.env): string[] {
+  const here = dirname(fileURLToPath(import.meta.url))
+  // ncap's package root: the folder holding node_modules above this file (src/ or dist/src/).
+  let root = here
+  while (root !== dirname(root) && !existsSync(join(root, 'node_modules'))) root = dirname(root)
+  const candidates = [...(env.PATH ?? '').split(delimiter), dirname(process.execPath), root]
+  const hidden = (p: string) => p.startsWith('/home/') || p.startsWith('/tmp/')
+  const kept = [...new Set(candidates.filter((p) => p?.startsWith('/')).map((p) => resolve(p)))]
+    .filter((p) => hidden(p) && !p.startsWith(HOME_IN_VIEW) && existsSync(p))
+    .sort()
+  // A folder inside another kept folder comes with it.
+  return kept.filter((p, i) => !kept.some((q, j) => j !== i && p.startsWith(`${q}/`)))
+}
 const NCAP_IN_VIEW = '/home/.ncap'
 
 /** overlay: an empty upper layer over the image; copy: a copy sharing the image's blocks (reflink) or, failing that, its inodes (hard links). */
@@ -169,6 +190,15 @@ export class Sandbox implements InstanceSandbox {
         ? `mount -t overlay overlay -o ${quote(`lowerdir=${imageDir},upperdir=${this.root},workdir=${join(instanceDir, 'work')}`)} ${quote(`${stage}/home/ubuntu`)}`
         : `mount --bind ${quote(this.root)} ${quote(`${stage}/home/ubuntu`)}`,
       `mount --bind ${quote(this.runtimeDir)} ${quote(`${stage}/home/.ncap`)}`,
+      // The host's own tools (node, ncap, the PATH) stay reachable when they live under /home or /tmp (nvm, ~/.local).
+      ...hostPathsToKeep().flatMap((path) => {
+        const inStage = `${stage}${path}`
+        return [
+          `mkdir -p ${quote(inStage)}`,
+          `mount --bind ${quote(path)} ${quote(inStage)}`,
+          `mount -o remount,bind,ro ${quote(inStage)} || true`,
+        ]
+      }),
       `mount --move ${quote(`${stage}/home`)} /home`,
       `mount --move ${quote(`${stage}/tmp`)} /tmp`,
       `umount ${quote(stage)}`,
