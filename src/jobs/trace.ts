@@ -494,7 +494,11 @@ async function fromRecords(subject: Subject): Promise<{drafts: Draft[]; missing:
   const monitorFn = functionName(ctx.pipeline.name, 'monitor')
   const since = (subject.uploadedAt?.getTime() ?? (record ? Date.parse(record.created) : Date.now())) - 60_000
   const needle = jobId ?? submitKey
-  const [submitRuns, monitorRuns] = await Promise.all([logRuns(ctx, submitFn, needle, since), logRuns(ctx, monitorFn, needle, since)])
+  // The monitor names the instances it looks at, not always the job.
+  const [submitRuns, monitorRuns] = await Promise.all([
+    logRuns(ctx, submitFn, [needle], since),
+    logRuns(ctx, monitorFn, [...(jobId ? [jobId] : []), ...(subject.view?.instances ?? [])], since),
+  ])
   if (record || submitRuns.runs.length) {
     drafts.push({
       time: new Date(
@@ -533,6 +537,7 @@ async function fromRecords(subject: Subject): Promise<{drafts: Draft[]; missing:
   // Instances as EC2 describes them, and their cost records.
   const instanceIds = subject.view?.instances ?? []
   const states = new Map<string, string[]>()
+  const costs = await costRecordsOf(subject)
   if (instanceIds.length) {
     const described = await describeInstances(ctx, instanceIds)
     for (const id of instanceIds) {
@@ -558,13 +563,15 @@ async function fromRecords(subject: Subject): Promise<{drafts: Draft[]; missing:
         })
         seen.push('pending', 'running')
       }
-      const at = transitionTime(instance.transition)
+      // When it got there: EC2's transition reason carries the time of a user-initiated change; else its cost record's end.
+      const ending = ENDED_INSTANCE.has(instance.state) || instance.state === 'shutting-down'
+      const at = transitionTime(instance.transition) ?? (ending ? costs.find((c) => c.instanceId === id)?.end : undefined)
       drafts.push({
         time: at ?? new Date().toISOString(),
         kind: 'instance',
-        summary: `instance ${id} ${instance.state}${instance.transition ? ` (${instance.transition})` : ''}${at ? '' : ' now'}`,
+        summary: `instance ${id} ${instance.state}${instance.transition ? ` (${instance.transition})` : ''}${at ? '' : ' (as EC2 describes it now)'}`,
         outcome: 'ok',
-        ...(instance.reason ? {reason: instance.reason} : {}),
+        ...(instance.reason && !instance.transition?.includes(instance.reason) ? {reason: instance.reason} : {}),
         resource: id,
         source: 'ec2',
       })
@@ -572,7 +579,6 @@ async function fromRecords(subject: Subject): Promise<{drafts: Draft[]; missing:
       states.set(id, seen)
     }
   }
-  const costs = await costRecordsOf(subject)
   for (const cost of costs) {
     drafts.push({
       time: cost.start,
@@ -602,7 +608,7 @@ async function fromRecords(subject: Subject): Promise<{drafts: Draft[]; missing:
       drafts.push({
         time: s.job_start,
         kind: 'ssm',
-        summary: `command ${command} started on ${d.instanceId} for ${d.dataKey}`,
+        summary: `${d.dataKey}: status file started (job_start), for command ${command} on ${d.instanceId}`,
         outcome: 'info',
         resource: command,
         source: 'job',
@@ -648,39 +654,67 @@ interface Run {
   requestId: string
   start: number
   end: number
-  lines: number
+  /** The REPORT line's Duration, when found. */
+  durationMs?: number
   failed: boolean
+  /** The first line naming the job (or one of its instances). */
   first: string
 }
 
-/** A function's runs that logged NEEDLE, from its CloudWatch log group: one per request id. */
-async function logRuns(ctx: JobContext, fn: string, needle: string, since: number): Promise<{runs: Run[]; problem?: string}> {
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/**
+ * A function's runs that logged one of NEEDLES (the job id, its instance ids), from its
+ * CloudWatch log group: one per request id, with its START, REPORT and outcome.
+ */
+async function logRuns(ctx: JobContext, fn: string, needles: string[], since: number): Promise<{runs: Run[]; problem?: string}> {
   const {CloudWatchLogsClient, FilterLogEventsCommand} = await import('@aws-sdk/client-cloudwatch-logs')
   const logs = createClient(CloudWatchLogsClient, ctx.target)
   const group = `/aws/lambda/${fn}`
   const runs = new Map<string, Run>()
-  try {
+  const filter = async (pattern: string, each: (message: string, at: number, stream?: string) => void): Promise<void> => {
     let token: string | undefined
     let pages = 0
     do {
       const page = await logs.send(
-        new FilterLogEventsCommand({logGroupName: group, filterPattern: `"${needle}"`, startTime: since, nextToken: token}),
+        new FilterLogEventsCommand({logGroupName: group, filterPattern: `"${pattern}"`, startTime: since, nextToken: token}),
       )
-      for (const event of page.events ?? []) {
-        const message = event.message ?? ''
-        const at = event.timestamp ?? 0
-        // Node's Lambda log format: TIME\tREQUEST-ID\tLEVEL\tmessage.
-        const parts = message.split('\t')
-        const requestId = parts.length >= 3 && /^[0-9a-f-]{36}$/.test(parts[1] ?? '') ? parts[1]! : (event.logStreamName ?? 'unknown')
-        const run = runs.get(requestId) ?? {requestId, start: at, end: at, lines: 0, failed: false, first: (parts.at(-1) ?? message).trim()}
-        run.start = Math.min(run.start, at)
-        run.end = Math.max(run.end, at)
-        run.lines++
-        if (/\tERROR\t|Task timed out|Runtime\.|errorType/.test(message)) run.failed = true
-        runs.set(requestId, run)
-      }
+      for (const event of page.events ?? []) each(event.message ?? '', event.timestamp ?? 0, event.logStreamName)
       token = page.nextToken
     } while (token && ++pages < 20)
+  }
+  try {
+    for (const needle of needles) {
+      await filter(needle, (message, at) => {
+        // Node's Lambda log format: TIME\tREQUEST-ID\tLEVEL\tmessage.
+        const parts = message.split('\t')
+        const requestId = parts[1]
+        if (!requestId || !REQUEST_ID.test(requestId)) return
+        const run = runs.get(requestId) ?? {
+          requestId,
+          start: at,
+          end: at,
+          failed: false,
+          first: (parts.slice(3).join(' ') || message).trim(),
+        }
+        run.start = Math.min(run.start, at)
+        run.end = Math.max(run.end, at)
+        if (parts[2] === 'ERROR' && !/NodeVersionSupportWarning/.test(message)) run.failed = true
+        runs.set(requestId, run)
+      })
+    }
+    // Each run's own START and REPORT lines: when it started, how long it took, whether it timed out.
+    for (const run of [...runs.values()].slice(0, 50)) {
+      await filter(run.requestId, (message, at) => {
+        if (message.startsWith('START RequestId:')) run.start = Math.min(run.start, at)
+        const report = message.match(/^REPORT RequestId: \S+\tDuration: ([\d.]+) ms/)
+        if (report) {
+          run.durationMs = Number(report[1])
+          run.end = Math.max(run.end, at)
+        }
+        if (/Task timed out|"errorType"/.test(message)) run.failed = true
+      })
+    }
   } catch (error) {
     const e = error as Error & {name?: string}
     return {runs: [], problem: e.name === 'ResourceNotFoundException' ? `log group ${group} does not exist` : `${e.name}: ${e.message}`}
@@ -692,11 +726,11 @@ function runDraft(run: Run, kind: LinkKind, fn: string): Draft {
   return {
     time: new Date(run.start).toISOString(),
     kind,
-    summary: `${fn} ran (request ${run.requestId}, ${run.lines} log line(s) naming the job): ${run.first.slice(0, 120)}`,
+    summary: `${fn} ran (request ${run.requestId}): ${run.first.slice(0, 120)}`,
     outcome: run.failed ? 'failed' : 'ok',
-    ...(run.failed ? {reason: 'it logged an error (see ncap logs or its log group)'} : {}),
+    ...(run.failed ? {reason: `it logged an error (see log group /aws/lambda/${fn}, request ${run.requestId})`} : {}),
     resource: `/aws/lambda/${fn}`,
-    durationMs: run.end - run.start,
+    durationMs: run.durationMs ?? run.end - run.start,
     source: 'logs',
   }
 }

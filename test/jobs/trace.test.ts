@@ -183,3 +183,23 @@ test.serial('a job that does not exist exits 1 naming it; so does a key that doe
   t.is(key.code, 1)
   t.regex(key.stderr, /s3:\/\/tracepipe\/lab\/submissions\/none_submit\.json does not exist/)
 })
+
+test.serial('off the emulator record (--endpoint-url): the links from the job records, CloudWatch Logs and EC2', async (t) => {
+  const result = await runCli(['trace', jobId, '--endpoint-url', endpoint, '--json'], {
+    env: {...env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test'},
+    cwd: dir,
+  })
+  t.is(result.code, 0, result.stderr)
+  const lines = parseLines(result.stdout)
+  const links = lines.filter((l) => l.type === 'link')
+  t.like(lines.at(-1), {type: 'summary', jobId, from: 'records', target: 'endpoint', complete: true, missing: 0})
+  const sources = (kind: string) => links.filter((l) => l.kind === kind).map((l) => l.source)
+  t.deepEqual(sources('upload'), ['s3'])
+  t.true(sources('submit').includes('logs'), 'the submit run from its log group')
+  t.true(sources('submit-step').length >= 3, "the submit handler's steps from job.json")
+  t.true(sources('instance').includes('ec2'), 'the instance as EC2 describes it')
+  t.true(sources('monitor').includes('logs'), "the monitor's runs from its log group")
+  t.true(links.some((l) => l.kind === 'ssm' && /SUCCESS/.test(l.summary!)))
+  t.deepEqual(sources('end'), ['s3'])
+  t.true(links.findIndex((l) => l.kind === 'upload') < links.findIndex((l) => l.kind === 'end'))
+})
