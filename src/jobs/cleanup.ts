@@ -194,23 +194,32 @@ export async function cleanup(scope: CleanupScope, options: CleanupOptions = {})
   const sorted = [...chosen].sort((a, b) => order.indexOf(a.item.kind) - order.indexOf(b.item.kind))
   const groupIds = new Set(sorted.filter((p) => p.item.kind === 'security-group').map((p) => p.item.id))
   const unlinkFailed = groupIds.size > 0 ? await finder.unlinkGroups(groupIds) : new Map<string, string>()
-  for (const plan of sorted) {
-    const label = `${plan.item.kind} ${plan.item.id}${plan.item.name && plan.item.name !== plan.item.id ? ` (${plan.item.name})` : ''}`
-    const refused = unlinkFailed.get(plan.item.id)
-    if (refused) {
-      result.failed.push({...plan.item, error: refused})
-      options.progress?.(`could not delete ${label}: ${refused}`)
-      continue
-    }
-    try {
-      const steps = [...(finder.preSteps.get(plan.item.id) ?? []), ...(await plan.remove())]
-      result.deleted.push({...plan.item, steps})
-      options.progress?.(`deleted ${label}: ${steps.join(', ')}`)
-    } catch (error) {
-      result.failed.push({...plan.item, error: errorText(error)})
-      options.progress?.(`could not delete ${label}: ${errorText(error)}`)
-    }
+  // Kind by kind (rules, volumes, groups), a few at a time within a kind.
+  for (const kind of order) {
+    await eachLimited(
+      sorted.filter((p) => p.item.kind === kind),
+      8,
+      async (plan) => {
+        const label = `${plan.item.kind} ${plan.item.id}${plan.item.name && plan.item.name !== plan.item.id ? ` (${plan.item.name})` : ''}`
+        const refused = unlinkFailed.get(plan.item.id)
+        if (refused) {
+          result.failed.push({...plan.item, error: refused})
+          options.progress?.(`could not delete ${label}: ${refused}`)
+          return
+        }
+        try {
+          const steps = [...(finder.preSteps.get(plan.item.id) ?? []), ...(await plan.remove())]
+          result.deleted.push({...plan.item, steps})
+          options.progress?.(`deleted ${label}: ${steps.join(', ')}`)
+        } catch (error) {
+          result.failed.push({...plan.item, error: errorText(error)})
+          options.progress?.(`could not delete ${label}: ${errorText(error)}`)
+        }
+      },
+    )
   }
+  result.deleted.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.id.localeCompare(b.id))
+  result.failed.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.id.localeCompare(b.id))
   return result
 }
 
@@ -247,6 +256,15 @@ function patternInstances(pattern: string | undefined): string[] {
   } catch {
     return []
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time (many rules must not become a burst of calls AWS throttles). */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!)
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
 }
 
 const ENDED = new Set(['terminated', 'stopped', 'shutting-down'])
@@ -341,62 +359,62 @@ class Finder {
       token = page.NextToken
     } while (token)
     const jobHead = `${JOB_PREFIX}${this.scope.bucket}_`
-    await Promise.all(
-      rules
-        .filter((r) => r.Name?.startsWith(prefix))
-        .map(async (rule) => {
-          const name = rule.Name!
-          const base = {kind: 'rule' as const, id: name, name}
-          if (rule.ManagedBy) {
-            kept.push({...base, reason: `managed by ${rule.ManagedBy}: only that service may change it`})
-            return
-          }
-          const described = /^ncap job (\S+?):/.exec(rule.Description ?? '')?.[1]
-          if (described !== undefined && !described.startsWith(jobHead)) return // another pipeline's job
-          const stamp = name.slice(prefix.length)
-          const jobId = described ?? `${jobHead}${stamp}`
-          const targets = await this.targetIds(name)
-          const fromPattern = patternInstances(rule.EventPattern)
-          await this.instancesById(fromPattern, instances)
-          const jobInstances = new Map<string, InstanceView | undefined>()
-          for (const id of fromPattern) jobInstances.set(id, instances.get(id))
-          for (const view of instances.values()) if (view.tags.job === jobId) jobInstances.set(view.id, view)
-          const views = [...jobInstances.values()].filter((v): v is InstanceView => v !== undefined)
-          if (views.some((v) => v.tags.pipeline !== undefined && v.tags.pipeline !== this.name)) return
-          const groups = [...new Set(views.map((v) => v.tags.group).filter((g): g is string => Boolean(g)))]
-          const searchGroups = groups.length > 0 ? groups : this.scope.pipeline.groups.map((g) => g.name)
-          let ended: string | undefined
-          let created: number | undefined
-          for (const group of searchGroups) {
-            const prefixKey = `${group}/${this.scope.pipeline.instance.outDir}/${jobId}/`
-            if (!ended && (await this.exists(`${prefixKey}${PROCESS_RESULTS}/${END_FILE}`)))
-              ended = `${prefixKey}${PROCESS_RESULTS}/${END_FILE}`
-            created ??= await this.jobCreated(group, jobId)
-          }
-          created ??= stampMs(stamp) ?? Math.min(...views.map((v) => v.launchMs ?? Number.POSITIVE_INFINITY))
-          if (!Number.isFinite(created)) created = undefined
-          let reason: string | undefined
-          if (targets.length === 0) reason = 'the rule has no target'
-          else if (ended) reason = `job ${jobId} has finished (${ended} exists)`
-          else if (jobInstances.size === 0)
-            reason = `no instance of job ${jobId} is known (the rule's pattern names none and none is tagged)`
-          else {
-            const live = [...jobInstances].filter(([, v]) => v !== undefined && !ENDED.has(v.state))
-            if (live.length === 0) {
-              const states = [...jobInstances].map(([id, v]) => `${id} ${v ? v.state : 'gone'}`)
-              reason = `every instance of job ${jobId} is terminated, stopped or gone: ${states.join(', ')}`
-            } else {
-              kept.push({...base, reason: `in use: instance ${live.map(([id, v]) => `${id} is ${v!.state}`).join(', ')}`})
-              return
-            }
-          }
-          plans.push({
-            item: {...base, reason},
-            ...(created !== undefined ? {createdMs: created} : {}),
-            remove: () => this.removeRule(name),
-          })
-        }),
+    const ours = rules.filter((r) => r.Name?.startsWith(prefix))
+    // One Describe for every instance the rules name, not one per rule.
+    await this.instancesById(
+      ours.flatMap((r) => patternInstances(r.EventPattern)),
+      instances,
     )
+    await eachLimited(ours, 8, async (rule) => {
+      const name = rule.Name!
+      const base = {kind: 'rule' as const, id: name, name}
+      if (rule.ManagedBy) {
+        kept.push({...base, reason: `managed by ${rule.ManagedBy}: only that service may change it`})
+        return
+      }
+      const described = /^ncap job (\S+?):/.exec(rule.Description ?? '')?.[1]
+      if (described !== undefined && !described.startsWith(jobHead)) return // another pipeline's job
+      const stamp = name.slice(prefix.length)
+      const jobId = described ?? `${jobHead}${stamp}`
+      const targets = await this.targetIds(name)
+      const fromPattern = patternInstances(rule.EventPattern)
+      const jobInstances = new Map<string, InstanceView | undefined>()
+      for (const id of fromPattern) jobInstances.set(id, instances.get(id))
+      for (const view of instances.values()) if (view.tags.job === jobId) jobInstances.set(view.id, view)
+      const views = [...jobInstances.values()].filter((v): v is InstanceView => v !== undefined)
+      if (views.some((v) => v.tags.pipeline !== undefined && v.tags.pipeline !== this.name)) return
+      const groups = [...new Set(views.map((v) => v.tags.group).filter((g): g is string => Boolean(g)))]
+      const searchGroups = groups.length > 0 ? groups : this.scope.pipeline.groups.map((g) => g.name)
+      let ended: string | undefined
+      let created: number | undefined
+      for (const group of searchGroups) {
+        const prefixKey = `${group}/${this.scope.pipeline.instance.outDir}/${jobId}/`
+        if (!ended && (await this.exists(`${prefixKey}${PROCESS_RESULTS}/${END_FILE}`)))
+          ended = `${prefixKey}${PROCESS_RESULTS}/${END_FILE}`
+        created ??= await this.jobCreated(group, jobId)
+      }
+      created ??= stampMs(stamp) ?? Math.min(...views.map((v) => v.launchMs ?? Number.POSITIVE_INFINITY))
+      if (!Number.isFinite(created)) created = undefined
+      let reason: string | undefined
+      if (targets.length === 0) reason = 'the rule has no target'
+      else if (ended) reason = `job ${jobId} has finished (${ended} exists)`
+      else if (jobInstances.size === 0) reason = `no instance of job ${jobId} is known (the rule's pattern names none and none is tagged)`
+      else {
+        const live = [...jobInstances].filter(([, v]) => v !== undefined && !ENDED.has(v.state))
+        if (live.length === 0) {
+          const states = [...jobInstances].map(([id, v]) => `${id} ${v ? v.state : 'gone'}`)
+          reason = `every instance of job ${jobId} is terminated, stopped or gone: ${states.join(', ')}`
+        } else {
+          kept.push({...base, reason: `in use: instance ${live.map(([id, v]) => `${id} is ${v!.state}`).join(', ')}`})
+          return
+        }
+      }
+      plans.push({
+        item: {...base, reason},
+        ...(created !== undefined ? {createdMs: created} : {}),
+        remove: () => this.removeRule(name),
+      })
+    })
     plans.sort((a, b) => a.item.id.localeCompare(b.item.id))
   }
 
