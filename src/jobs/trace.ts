@@ -72,6 +72,8 @@ export interface TraceSummary {
   missing: number
   /** Every link of the chain happened. */
   complete: boolean
+  /** Why the trace came from where it did, when that was not the target's usual source. */
+  note?: string
 }
 
 export interface Trace {
@@ -86,7 +88,7 @@ export interface TraceFlags extends JobFlags {
 }
 
 /** What the trace knows of the job before reading the links. */
-interface Subject {
+export interface Subject {
   ctx: JobContext
   group: string
   submitKey: string
@@ -100,7 +102,7 @@ interface Subject {
   endAt?: Date
 }
 
-type Draft = Omit<TraceLink, 'type' | 'elapsedMs'> & {seq?: number}
+export type Draft = Omit<TraceLink, 'type' | 'elapsedMs'> & {seq?: number}
 
 const FINAL_COMMAND = new Set([
   'Success',
@@ -169,12 +171,22 @@ async function subjectOf(flags: TraceFlags): Promise<Subject> {
 
 export async function traceJob(flags: TraceFlags): Promise<Trace> {
   const subject = await subjectOf(flags)
-  const fromEmulator = subject.ctx.target.kind === 'local'
-  const {drafts, missing} = fromEmulator ? await fromEvents(subject) : await fromRecords(subject)
-  return assemble(subject, drafts, missing, fromEmulator ? 'emulator' : 'records')
+  if (subject.ctx.target.kind === 'local') {
+    const {readEvents} = await import('../emulator/event-record.js')
+    const {resolveStateDir} = await import('../emulator/paths.js')
+    const stateDir = resolveStateDir(subject.ctx.settings.stateDir)
+    const events = await readEvents(stateDir)
+    const traced = linksFromEvents(subject, events, stateDir)
+    if (traced.matched > 0 || !subject.record) return assemble(subject, traced.drafts, traced.missing, 'emulator')
+    // A job the record no longer holds (rotated away, another state folder): its own records tell the rest.
+    const {drafts, missing} = await fromRecords(subject)
+    return assemble(subject, drafts, missing, 'records', `the event record of ${stateDir} holds nothing of this job`)
+  }
+  const {drafts, missing} = await fromRecords(subject)
+  return assemble(subject, drafts, missing, 'records')
 }
 
-function assemble(subject: Subject, drafts: Draft[], missing: TraceMissing[], from: 'emulator' | 'records'): Trace {
+function assemble(subject: Subject, drafts: Draft[], missing: TraceMissing[], from: 'emulator' | 'records', note?: string): Trace {
   drafts.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || (a.seq ?? 0) - (b.seq ?? 0))
   const upload = drafts.find((d) => d.kind === 'upload')
   const origin = Date.parse(upload?.time ?? drafts[0]?.time ?? new Date().toISOString())
@@ -207,6 +219,7 @@ function assemble(subject: Subject, drafts: Draft[], missing: TraceMissing[], fr
     links: links.length,
     missing: missing.length,
     complete: missing.length === 0,
+    ...(note ? {note} : {}),
   }
   return {links, missing, summary}
 }
@@ -229,11 +242,15 @@ function draftOf(e: EmulatorEvent, kind: LinkKind, extra: Partial<Draft> = {}): 
   }
 }
 
-async function fromEvents(subject: Subject): Promise<{drafts: Draft[]; missing: TraceMissing[]}> {
-  const {readEvents} = await import('../emulator/event-record.js')
-  const {resolveStateDir} = await import('../emulator/paths.js')
-  const stateDir = resolveStateDir(subject.ctx.settings.stateDir)
-  const events = await readEvents(stateDir)
+/**
+ * The job's links in the emulator's event record, and what is missing; `matched` counts the
+ * events that belong to the job. Pure: exported for the benchmark.
+ */
+export function linksFromEvents(
+  subject: Subject,
+  events: EmulatorEvent[],
+  stateDir: string,
+): {drafts: Draft[]; missing: TraceMissing[]; matched: number} {
   const {ctx, submitKey, record, jobId, paths} = subject
   const bucket = ctx.bucket
   const drafts: Draft[] = []
@@ -371,7 +388,7 @@ async function fromEvents(subject: Subject): Promise<{drafts: Draft[]; missing: 
     ruleReason: drafts.find((d) => d.kind === 'rule' && d.outcome !== 'ok')?.reason,
     ended: Boolean(endTime),
   })
-  return {drafts, missing}
+  return {drafts, missing, matched: drafts.filter((d) => d.source === 'emulator').length}
 }
 
 function invokeDraft(e: EmulatorEvent, kind: LinkKind): Draft {
