@@ -155,7 +155,7 @@ export async function cleanup(scope: CleanupScope, options: CleanupOptions = {})
     cfn: createClient(CloudFormationClient, scope.target),
     s3: scope.s3,
   }
-  const finder = new Finder(scope, clients, options.detachTimeoutMs ?? 120_000, options.pageSize)
+  const finder = new Finder(scope, clients, options.detachTimeoutMs ?? 120_000, options.pageSize, olderThanMs !== undefined)
   const plans: Plan[] = []
   const kept: CleanupItem[] = []
   const instances = kinds.includes('rule') || kinds.includes('volume') ? await finder.pipelineInstances() : new Map()
@@ -278,6 +278,8 @@ class Finder {
     private c: Clients,
     private detachTimeoutMs: number,
     private pageSize?: number,
+    /** Whether candidates' ages are wanted (--older-than): some cost a read. */
+    readonly needAge = false,
   ) {}
 
   /** A page size within [floor, max]. */
@@ -385,29 +387,36 @@ class Finder {
       if (views.some((v) => v.tags.pipeline !== undefined && v.tags.pipeline !== this.name)) return
       const groups = [...new Set(views.map((v) => v.tags.group).filter((g): g is string => Boolean(g)))]
       const searchGroups = groups.length > 0 ? groups : this.scope.pipeline.groups.map((g) => g.name)
-      let ended: string | undefined
-      let created: number | undefined
-      for (const group of searchGroups) {
-        const prefixKey = `${group}/${this.scope.pipeline.instance.outDir}/${jobId}/`
-        if (!ended && (await this.exists(`${prefixKey}${PROCESS_RESULTS}/${END_FILE}`)))
-          ended = `${prefixKey}${PROCESS_RESULTS}/${END_FILE}`
-        created ??= await this.jobCreated(group, jobId)
+      // S3 only when needed: end.txt when nothing else made the rule stray, the job record when no cheaper age is known.
+      const endKey = async (): Promise<string | undefined> => {
+        for (const group of searchGroups) {
+          const key = `${group}/${this.scope.pipeline.instance.outDir}/${jobId}/${PROCESS_RESULTS}/${END_FILE}`
+          if (await this.exists(key)) return key
+        }
+        return undefined
       }
-      created ??= stampMs(stamp) ?? Math.min(...views.map((v) => v.launchMs ?? Number.POSITIVE_INFINITY))
-      if (!Number.isFinite(created)) created = undefined
       let reason: string | undefined
+      const live = [...jobInstances].filter(([, v]) => v !== undefined && !ENDED.has(v.state))
       if (targets.length === 0) reason = 'the rule has no target'
-      else if (ended) reason = `job ${jobId} has finished (${ended} exists)`
-      else if (jobInstances.size === 0) reason = `no instance of job ${jobId} is known (the rule's pattern names none and none is tagged)`
-      else {
-        const live = [...jobInstances].filter(([, v]) => v !== undefined && !ENDED.has(v.state))
-        if (live.length === 0) {
-          const states = [...jobInstances].map(([id, v]) => `${id} ${v ? v.state : 'gone'}`)
-          reason = `every instance of job ${jobId} is terminated, stopped or gone: ${states.join(', ')}`
-        } else {
+      else if (jobInstances.size > 0 && live.length === 0) {
+        const states = [...jobInstances].map(([id, v]) => `${id} ${v ? v.state : 'gone'}`)
+        reason = `every instance of job ${jobId} is terminated, stopped or gone: ${states.join(', ')}`
+      } else {
+        const ended = await endKey()
+        if (ended)
+          reason = `job ${jobId} has finished (${ended} exists)${live.length > 0 ? `; instance ${live.map(([id, v]) => `${id} is ${v!.state}`).join(', ')}` : ''}`
+        else if (jobInstances.size === 0) reason = `no instance of job ${jobId} is known (the rule's pattern names none and none is tagged)`
+        else {
           kept.push({...base, reason: `in use: instance ${live.map(([id, v]) => `${id} is ${v!.state}`).join(', ')}`})
           return
         }
+      }
+      let created: number | undefined
+      if (this.needAge) {
+        created = stampMs(stamp)
+        for (const group of searchGroups) created ??= await this.jobCreated(group, jobId)
+        const launched = Math.min(...views.map((v) => v.launchMs ?? Number.POSITIVE_INFINITY))
+        if (created === undefined && Number.isFinite(launched)) created = launched
       }
       plans.push({
         item: {...base, reason},
