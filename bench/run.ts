@@ -1,13 +1,29 @@
 /**
  * `npm run bench`: every benchmark, one after another, each printing medians and
  * ratios to a baseline measured in the same run. Figures, never pass/fail.
- * BENCH_ONLY=cli,compile,emulator picks some.
+ * BENCH_ONLY=cli,deploy,jobs picks some.
  */
 import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-const all = ['cli', 'compile', 'emulator']
+const all = [
+  'cli',
+  'compile',
+  'emulator',
+  's3-versions',
+  'secrets',
+  'lambda',
+  'events',
+  'instances',
+  'ssm',
+  'cloudformation',
+  'invoke',
+  'deploy',
+  'jobs',
+  'trace',
+  'cleanup',
+]
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : all
 let failed = 0
 for (const name of only) {
