@@ -100,6 +100,23 @@ export function parseAge(text: string): number | undefined {
   return total
 }
 
+/**
+ * The target's time: ages come from its timestamps (LaunchTime, CreateTime), so
+ * on ncap's emulator, whose clock can run ahead of the host's, its clock is read;
+ * any other target (AWS, moto, LocalStack) keeps the host's.
+ */
+async function targetNow(target: Target): Promise<number> {
+  if (target.kind === 'aws' || !target.endpoint) return Date.now()
+  try {
+    const {callControl} = await import('../emulator/services/ncap/client.js')
+    const answer = await callControl<{Now?: string}>(target.endpoint, 'GetClock', {}, 5000)
+    const ms = answer.Now ? new Date(answer.Now).getTime() : Number.NaN
+    return Number.isNaN(ms) ? Date.now() : ms
+  } catch {
+    return Date.now()
+  }
+}
+
 function formatAge(ms: number): string {
   if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))}s`
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`
@@ -143,7 +160,7 @@ export async function cleanup(scope: CleanupScope, options: CleanupOptions = {})
     if (olderThanMs === undefined)
       throw new UsageError(`--older-than "${options.olderThan}" is not a duration: use e.g. 30m, 2h, 7d or 1h30m.`)
   }
-  const now = (options.now ?? new Date()).getTime()
+  const now = options.now?.getTime() ?? (olderThanMs !== undefined ? await targetNow(scope.target) : Date.now())
   const [{EC2Client}, {EventBridgeClient}, {CloudFormationClient}] = await Promise.all([
     import('@aws-sdk/client-ec2'),
     import('@aws-sdk/client-eventbridge'),

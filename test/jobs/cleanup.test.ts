@@ -318,6 +318,18 @@ test.serial('--older-than keeps the younger candidates and those of unknown age'
   t.regex(bad.stderr, /not a duration/)
 })
 
+test.serial("--older-than reads the emulator's clock: advanced 2h, the fresh volumes are old enough", async (t) => {
+  const {callControl} = await import('../../src/emulator/services/ncap/client.js')
+  await callControl(server.endpoint, 'AdvanceClock', {Milliseconds: 2 * 3_600_000})
+  const ctx = await jobContext({dir})
+  const result = await cleanup(ctx, {volumes: true, olderThan: '1h'})
+  t.deepEqual(ids(result.candidates), [seeded.volumes.available!, seeded.volumes.stoppedRoot!].sort())
+  t.deepEqual(
+    result.kept.filter((k) => /younger/.test(k.reason)),
+    [],
+  )
+})
+
 test.serial('--yes removes exactly the strays, in dependency order, and leaves the rest', async (t) => {
   const before = await snapshot()
   const out = await runCli(['cleanup', '--dir', dir, '--yes'])
