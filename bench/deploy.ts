@@ -32,7 +32,8 @@ try {
   const unchanged: number[] = []
   const destroy: number[] = []
   for (let i = 0; i <= runs; i++) {
-    const dir = join(work, `bench-${i}`)
+    // Each in a workspace of its own: pipelines side by side share users (the first by name creates them).
+    const dir = join(work, `ws-${i}`, `bench-${i}`)
     run(['init', dir, '--name', `bench-deploy-${i}`, '--group', 'lab:alice,bob', '--yes'])
     const created = run(['deploy', '--state-dir', stateDir, '--yes'], dir)
     // The first deploy also creates the assets bucket and warms the emulator's services: left out of the median.
