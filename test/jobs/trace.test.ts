@@ -203,3 +203,34 @@ test.serial('off the emulator record (--endpoint-url): the links from the job re
   t.deepEqual(sources('end'), ['s3'])
   t.true(links.findIndex((l) => l.kind === 'upload') < links.findIndex((l) => l.kind === 'end'))
 })
+
+test.serial('a notification refused by the function policy: missing, with the permission the emulator names', async (t) => {
+  const {GetPolicyCommand, LambdaClient, RemovePermissionCommand} = await import('@aws-sdk/client-lambda')
+  const config = {region: 'us-east-1', endpoint, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}}
+  const lambda = new LambdaClient(config)
+  const policy = JSON.parse((await lambda.send(new GetPolicyCommand({FunctionName: 'tracepipe-submit'}))).Policy!)
+  for (const statement of policy.Statement as {Sid: string; Principal?: {Service?: string}}[])
+    if (statement.Principal?.Service === 's3.amazonaws.com')
+      await lambda.send(new RemovePermissionCommand({FunctionName: 'tracepipe-submit', StatementId: statement.Sid}))
+  const s3 = new S3Client({...config, forcePathStyle: true})
+  const key = 'lab/submissions/20990101-000001-deny_submit.json'
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: 'tracepipe',
+      Key: key,
+      Body: JSON.stringify({dataname: 'lab/inputs/session1.txt', configname: 'lab/configs/config.yaml', timestamp: '20990101-000001-deny'}),
+    }),
+  )
+  let lines: Line[] = []
+  for (let i = 0; i < 20; i++) {
+    const result = await ncap(['trace', '--key', key, '--json'])
+    t.is(result.code, 0, result.stderr)
+    lines = parseLines(result.stdout)
+    if (lines.some((l) => l.type === 'link' && l.kind === 'notification')) break
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  const missing = lines.filter((l) => l.type === 'missing')
+  t.is(missing[0]?.kind, 'notification', JSON.stringify(lines))
+  t.regex(missing[0]!.reason!, /missing permission/)
+  t.like(lines.at(-1), {type: 'summary', complete: false})
+})
