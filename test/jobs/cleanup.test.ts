@@ -316,6 +316,9 @@ test.serial('--older-than keeps the younger candidates and those of unknown age'
   const bad = await runCli(['cleanup', '--dir', dir, '--older-than', 'soon'])
   t.is(bad.code, 2)
   t.regex(bad.stderr, /not a duration/)
+  const nowhere = await runCli(['cleanup', '--dir', join(dir, '..'), '--json'])
+  t.is(nowhere.code, 2)
+  t.regex((JSON.parse(nowhere.stdout) as {error: {message: string}}).error.message, /no stack_config_template\.json/)
 })
 
 test.serial("--older-than reads the emulator's clock: advanced 2h, the fresh volumes are old enough", async (t) => {
