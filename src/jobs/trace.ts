@@ -202,7 +202,6 @@ function assemble(subject: Subject, drafts: Draft[], missing: TraceMissing[], fr
     ...(d.durationMs !== undefined ? {durationMs: Math.round(d.durationMs * 10) / 10} : {}),
     source: d.source,
   }))
-  const last = links.at(-1)
   const endLink = links.find((l) => l.kind === 'end')
   const ended = endLink?.time ?? (subject.view?.ended ? subject.view.endedAt : undefined)
   const view = subject.view
@@ -215,7 +214,7 @@ function assemble(subject: Subject, drafts: Draft[], missing: TraceMissing[], fr
     from,
     ...(view ? {state: view.state, outcome: view.outcome} : {}),
     ...(links.length ? {started: new Date(origin).toISOString()} : {}),
-    ...(ended ? {ended, durationMs: Math.round(Date.parse(ended) - origin)} : last ? {} : {}),
+    ...(ended ? {ended, durationMs: Math.round(Date.parse(ended) - origin)} : {}),
     links: links.length,
     missing: missing.length,
     complete: missing.length === 0,
@@ -839,6 +838,7 @@ export function formatTrace(trace: Trace): string[] {
   lines.push(
     `${summary.jobId ? `Job ${summary.jobId}` : `Upload ${summary.submitKey} (no job)`} — group ${summary.group}, target ${summary.target}, from ${summary.from === 'emulator' ? "the emulator's event record" : "the job's records, CloudWatch Logs and EC2"}`,
   )
+  if (summary.note) lines.push(`(${summary.note}: read from the job's own records)`)
   for (const link of trace.links) {
     const reason = link.reason ? ` — ${link.reason}` : ''
     const took = link.durationMs !== undefined ? ` [${formatMs(link.durationMs)}]` : ''
