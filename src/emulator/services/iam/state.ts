@@ -26,6 +26,8 @@ export class IamState {
   private indexedGeneration = -1
   private keyIndex = new Map<string, string>()
   private writing: Promise<void> = Promise.resolve()
+  /** A write queued behind the current one, not yet begun: mutations until it begins share it. */
+  private queued: Promise<void> | undefined
 
   private constructor(
     readonly stateDir: string,
@@ -43,10 +45,20 @@ export class IamState {
     return join(stateDir, 'iam', 'state.json')
   }
 
-  /** Records a mutation and writes the state durably; writes are serialized so the file always holds the latest state. */
+  /**
+   * Records a mutation and writes the state durably; writes are serialized so the file always holds the
+   * latest state. Mutations made while a write is queued share it (group commit): each caller's promise
+   * settles after a write that began after its mutation, so a stack creating thousands of users costs a
+   * handful of full-state writes, not one per user.
+   */
   save(): Promise<void> {
     this.generation++
-    const next = this.writing.then(() => writeJsonAtomic(IamState.fileOf(this.stateDir), this.data, 0o600))
+    if (this.queued) return this.queued
+    const next = this.writing.then(() => {
+      this.queued = undefined
+      return writeJsonAtomic(IamState.fileOf(this.stateDir), this.data, 0o600)
+    })
+    this.queued = next
     this.writing = next.catch(() => undefined)
     return next
   }
