@@ -1,13 +1,3 @@
-/**
- * Smoke: the unmodified AWS CLI v2 (/usr/bin/aws) deploys through the
- * emulated CloudFormation as it does on AWS: `cloudformation deploy` (change
- * set, its waiter, execute, the stack waiter), a second deploy that updates,
- * a third with nothing to change, then `delete-stack` and
- * `wait stack-delete-complete`; for a template of our own using every
- * intrinsic and for ncap's compiled seed template.
- */
-import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -15,11 +5,10 @@ import {S3Client} from '@aws-sdk/client-s3'
 import {PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import test from 'ava'
 import {type RunningServer, startServer} from '../../../src/emulator/server.js'
+import {AWS_V2, type AwsRun, hasAwsV2, runAwsV2} from '../../helpers/awscli.js'
 import {seedPipeline} from '../../template/pipelines.js'
 import {prepareDeploy} from '../cloudformation/deploy-helpers.js'
 
-const AWS_V2 = '/usr/bin/aws'
-const hasAwsV2 = existsSync(AWS_V2)
 const smoke = hasAwsV2 ? test.serial : test.skip
 if (!hasAwsV2) console.log(`Skipping the AWS CLI v2 CloudFormation smoke tests: ${AWS_V2} is absent (apt-get install awscli).`)
 
@@ -38,34 +27,9 @@ test.after.always(async () => {
   await server?.close()
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = AwsRun
 
-function aws(args: string[]): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-    AWS_PAGER: '',
-  }
-  return new Promise((done) => {
-    execFile(
-      AWS_V2,
-      ['--endpoint-url', server!.endpoint, '--output', 'json', ...args],
-      {env, maxBuffer: 16 << 20},
-      (error, stdout, stderr) => {
-        done({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
-      },
-    )
-  })
-}
+const aws = (args: string[]): Promise<Run> => runAwsV2(server!.endpoint, work, args)
 
 async function describe(name: string): Promise<{StackStatus: string; Outputs?: {OutputKey: string; OutputValue: string}[]}> {
   const run = await aws(['cloudformation', 'describe-stacks', '--stack-name', name])

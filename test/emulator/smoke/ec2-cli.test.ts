@@ -1,13 +1,3 @@
-/**
- * Smoke: the unmodified AWS CLI v2 (Debian's, at /usr/bin/aws) drives EC2 on the
- * emulator through --endpoint-url: `ec2 run-instances` from a registered image
- * folder, every instance waiter (instance-running, instance-status-ok,
- * system-status-ok, instance-stopped, instance-terminated), describe with
- * filters and --query, stop/start/terminate, and `sudo poweroff` sent through
- * `ssm send-command` terminating an instance whose shutdown behaviour is terminate.
- */
-import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -15,10 +5,9 @@ import {DescribeInstancesCommand} from '@aws-sdk/client-ec2'
 import test from 'ava'
 import {type RunningServer, startServer} from '../../../src/emulator/server.js'
 import {type ImageRecord, registerImage} from '../../../src/emulator/services/ec2/images.js'
+import {AWS_V2, type AwsRun, hasAwsV2, runAwsV2} from '../../helpers/awscli.js'
 import {clientFor, makeImageFolder, until} from '../ec2/helpers.js'
 
-const AWS_V2 = '/usr/bin/aws'
-const hasAwsV2 = existsSync(AWS_V2)
 const smoke = hasAwsV2 ? test.serial : test.skip
 if (!hasAwsV2) console.log(`Skipping the EC2 AWS CLI v2 smoke tests: ${AWS_V2} is absent (apt-get install awscli).`)
 
@@ -37,34 +26,9 @@ test.after.always(async () => {
   await server?.close()
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = AwsRun
 
-function aws(args: string[]): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-    AWS_PAGER: '',
-  }
-  return new Promise((resolve) => {
-    execFile(
-      AWS_V2,
-      [...args, '--endpoint-url', server!.endpoint, '--output', 'json'],
-      {env, timeout: 120_000},
-      (error, stdout, stderr) => {
-        resolve({code: error ? ((error as {code?: number}).code ?? 1) : 0, stdout, stderr})
-      },
-    )
-  })
-}
+const aws = (args: string[]): Promise<Run> => runAwsV2(server!.endpoint, work, args)
 
 /**
  * The CLI's waiters poll every 15 s; reaching the state first (through the SDK) lets each waiter

@@ -1,21 +1,11 @@
-/**
- * Smoke: the unmodified AWS CLI v2 (Debian's, at /usr/bin/aws) creates a Lambda
- * function from a zip (fileb://), waits for it, invokes it with a payload and
- * the log tail, queues an Event invoke, adds a permission and reads the policy.
- * The pyenv `aws` first on PATH is v1, so v2 is called by its path. The Logs
- * service is replaced by a stand-in (mocked) so this file does not depend on it.
- */
-import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import test from 'ava'
 import {startServer} from '../../../src/emulator/server.js'
+import {AWS_V2, type AwsRun, hasAwsV2, runAwsV2} from '../../helpers/awscli.js'
 import {fakeLogs, type LogLine, TRUST_LAMBDA, zipOf} from '../lambda/helpers.js'
 
-const AWS_V2 = '/usr/bin/aws'
-const hasAwsV2 = existsSync(AWS_V2)
 const smoke = hasAwsV2 ? test.serial : test.skip
 if (!hasAwsV2) console.log(`Skipping the AWS CLI v2 Lambda smoke tests: ${AWS_V2} is absent (apt-get install awscli).`)
 
@@ -36,29 +26,9 @@ test.after.always(async () => {
   if (work) await rm(work, {recursive: true, force: true})
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = AwsRun
 
-function aws(args: string[]): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-    AWS_PAGER: '',
-  }
-  return new Promise((done) => {
-    execFile(AWS_V2, ['--endpoint-url', endpoint, '--output', 'json', ...args], {env, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      done({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
-    })
-  })
-}
+const aws = (args: string[]): Promise<Run> => runAwsV2(endpoint, work, args)
 
 async function ok(t: {is(a: unknown, b: unknown, m?: string): void}, args: string[]): Promise<Record<string, unknown>> {
   const run = await aws(args)

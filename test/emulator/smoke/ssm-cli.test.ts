@@ -1,13 +1,3 @@
-/**
- * Smoke: the unmodified AWS CLI v2 (Debian's, at /usr/bin/aws) runs an instance
- * from a registered image, sends it SSM commands and reads their real output:
- * shell syntax, a failing command Failed with its exit code and output, the
- * command-executed waiter, `sudo poweroff` terminating an instance whose
- * shutdown behaviour is terminate (instance-terminated waiter), and Parameter
- * Store. The IAM setup goes through the SDK to keep the (slow) CLI calls few.
- */
-import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -15,10 +5,9 @@ import {AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRol
 import test from 'ava'
 import {type RunningServer, startServer} from '../../../src/emulator/server.js'
 import {registerImage} from '../../../src/emulator/services/ec2/images.js'
+import {AWS_V2, type AwsRun, hasAwsV2, runAwsV2} from '../../helpers/awscli.js'
 import {makeImageFolder} from '../ec2/helpers.js'
 
-const AWS_V2 = '/usr/bin/aws'
-const hasAwsV2 = existsSync(AWS_V2)
 const smoke = hasAwsV2 ? test.serial : test.skip
 if (!hasAwsV2) console.log(`Skipping the SSM AWS CLI v2 smoke tests: ${AWS_V2} is absent (apt-get install -y awscli).`)
 
@@ -52,34 +41,9 @@ test.after.always(async () => {
   if (work) await rm(work, {recursive: true, force: true})
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = AwsRun
 
-function aws(args: string[]): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-    AWS_PAGER: '',
-  }
-  return new Promise((done) => {
-    execFile(
-      AWS_V2,
-      ['--endpoint-url', server!.endpoint, '--output', 'json', ...args],
-      {env, maxBuffer: 16 << 20},
-      (error, stdout, stderr) => {
-        done({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
-      },
-    )
-  })
-}
+const aws = (args: string[]): Promise<Run> => runAwsV2(server!.endpoint, work, args)
 
 async function json(t: {is(a: unknown, b: unknown, m?: string): void}, args: string[]) {
   const run = await aws(args)
