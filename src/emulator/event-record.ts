@@ -10,7 +10,7 @@
  * older generation kept). `ncap emulator events` reads the files directly, so
  * the record is readable whether or not the emulator runs.
  */
-import {appendFile, readFile, rename, stat} from 'node:fs/promises'
+import {appendFile, mkdir, readFile, rename, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 export type EventOutcome = 'ok' | 'delivered' | 'skipped' | 'failed' | 'denied' | 'error' | 'info'
