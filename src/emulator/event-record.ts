@@ -93,11 +93,14 @@ export class EventRecord {
         const batch = this.pending.join('')
         this.pending = []
         const path = eventsPath(this.stateDir!)
-        if (this.size < 0)
+        if (this.size < 0) {
+          // The state folder may not exist yet when the first event comes (a server started on a new folder).
+          await mkdir(this.stateDir!, {recursive: true})
           this.size = await stat(path).then(
             (s) => s.size,
             () => 0,
           )
+        }
         if (this.size + batch.length > this.maxBytes && this.size > 0) {
           await rename(path, olderEventsPath(this.stateDir!)).catch(() => undefined)
           this.size = 0
