@@ -15,6 +15,7 @@ import {CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client} from 
 import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts'
 import test from 'ava'
 import {createInstanceRuntime, type InstanceRuntimeOptions} from '../../../src/emulator/instances/index.js'
+import {hostPathsToKeep} from '../../../src/emulator/instances/sandbox.js'
 import type {InstanceSandbox, RoleCredentials} from '../../../src/emulator/instances/types.js'
 import {type RunningServer, startServer} from '../../../src/emulator/server.js'
 
@@ -139,7 +140,7 @@ test('the image is /home/ubuntu over an overlay: writes stay in the instance, th
       'echo changed > /home/ubuntu/data.txt',
       'cat ~/data.txt',
       'echo mine > /tmp/own',
-      'ls /tmp',
+      'echo $(ls /tmp)',
       'ps -e -o pid= | wc -l',
       'bin/hello.sh',
       'echo $HOME',
@@ -147,7 +148,11 @@ test('the image is /home/ubuntu over an overlay: writes stay in the instance, th
   )
   t.is(result.exitCode, 0, result.stderr)
   const lines = result.stdout.trim().split('\n')
-  t.deepEqual(lines.slice(0, 3), ['image data', 'changed', 'own'])
+  // The instance's /tmp holds what it wrote, plus the host folders it keeps when ncap itself lives under /tmp.
+  const kept = hostPathsToKeep()
+    .filter((p) => p.startsWith('/tmp/'))
+    .map((p) => p.split('/')[2]!)
+  t.deepEqual(lines.slice(0, 3), ['image data', 'changed', [...new Set(['own', ...kept])].sort().join(' ')])
   t.true(Number(lines[3]) < 10, `only the instance's processes are visible: ${lines[3]}`)
   t.deepEqual(lines.slice(4), ['hello from /home/ubuntu', '/home/ubuntu'])
   t.is(await readFile(join(image, 'data.txt'), 'utf8'), 'image data\n', 'the registered image is never written')
