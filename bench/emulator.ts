@@ -15,7 +15,7 @@
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -23,7 +23,7 @@ import {fileURLToPath} from 'node:url'
 import {startMoto} from '../test/helpers/moto.js'
 import {benchBig} from './big-transfer.js'
 import {LeanS3, type SignedRequest} from './lean-client.js'
-import {fmt, median, printTable, timeCommand} from './measure.js'
+import {buildEmulatorMain, fmt, median, printTable, timeCommand} from './measure.js'
 
 // Before the SDK loads (hence the dynamic imports): its Node 20 notice would clutter the tables.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
@@ -57,32 +57,8 @@ process.on('exit', () => {
 function buildMain(): {mainArgs: string[]; mainFrom: string} {
   const dist = join(root, 'dist', 'src', 'emulator', 'main.js')
   if (env.BENCH_MAIN === 'dist' && existsSync(dist)) return {mainArgs: [dist], mainFrom: 'dist/ (built)'}
-  if (env.BENCH_MAIN !== 'tsx') {
-    const out = join(root, 'node_modules', '.cache', 'ncap-bench')
-    rmSync(out, {recursive: true, force: true})
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-    const options = [
-      '--outDir',
-      out,
-      '--rootDir',
-      root,
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--skipLibCheck',
-      '--noCheck',
-    ]
-    spawnSync(process.execPath, [tsc, join(root, 'src', 'emulator', 'main.ts'), ...options], {stdio: 'ignore'})
-    const main = join(out, 'src', 'emulator', 'main.js')
-    if (existsSync(main)) {
-      writeFileSync(join(out, 'package.json'), '{"type": "module"}\n')
-      return {mainArgs: [main], mainFrom: 'tsc build of src/ in node_modules/.cache/ncap-bench'}
-    }
-  }
-  return {mainArgs: ['--import=tsx', join(root, 'src', 'emulator', 'main.ts')], mainFrom: 'src/ through tsx'}
+  const {args, from} = buildEmulatorMain('ncap-bench')
+  return {mainArgs: args, mainFrom: from}
 }
 
 /** utime + stime of a process, in ms. */

@@ -9,15 +9,15 @@
  * Figures only, never pass/fail. BENCH_STARTS (5), BENCH_EVENTS (200).
  * Run: node --import=tsx bench/events.ts
  */
-import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {fmt, median, printTable, timeCommand} from './measure.js'
+import {buildEmulatorMain, fmt, median, printTable, timeCommand} from './measure.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 const {EventBridgeClient, DescribeEventBusCommand, PutEventsCommand, PutRuleCommand, PutTargetsCommand} = await import(
@@ -28,41 +28,14 @@ const {fakeLambda} = await import('../test/emulator/events/fake-lambda.js')
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 5)
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200)
-const root = fileURLToPath(new URL('..', import.meta.url))
+const _root = fileURLToPath(new URL('..', import.meta.url))
 const work = await mkdtemp(join(tmpdir(), 'ncap-bench-events-'))
 const credentials = {accessKeyId: 'test', secretAccessKey: 'test'}
 const clientFor = (endpoint: string) => new EventBridgeClient({endpoint, region: 'us-east-1', credentials, maxAttempts: 1})
 const nowMs = () => performance.timeOrigin + performance.now()
 
 /** As bench/emulator.ts does: compile main.ts with tsc into node_modules/.cache, so start-up is not tsx's. */
-function buildMain(): {args: string[]; from: string} {
-  const out = join(root, 'node_modules', '.cache', 'ncap-bench-events')
-  rmSync(out, {recursive: true, force: true})
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  const options = [
-    '--outDir',
-    out,
-    '--rootDir',
-    root,
-    '--module',
-    'nodenext',
-    '--moduleResolution',
-    'nodenext',
-    '--target',
-    'es2022',
-    '--skipLibCheck',
-    '--noCheck',
-  ]
-  spawnSync(
-    process.execPath,
-    [tsc, join(root, 'src', 'emulator', 'main.ts'), join(root, 'src', 'emulator', 'services', 'events', 'index.ts'), ...options],
-    {stdio: 'ignore'},
-  )
-  const main = join(out, 'src', 'emulator', 'main.js')
-  if (!existsSync(main)) return {args: ['--import=tsx', join(root, 'src', 'emulator', 'main.ts')], from: 'src/ through tsx'}
-  writeFileSync(join(out, 'package.json'), '{"type": "module"}\n')
-  return {args: [main], from: 'tsc build of src/'}
-}
+const buildMain = () => buildEmulatorMain('ncap-bench-events', ['src/emulator/services/events/index.ts'])
 
 async function benchStart(): Promise<void> {
   const main = buildMain()

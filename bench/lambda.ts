@@ -13,8 +13,8 @@
  * Figures only, never pass/fail. BENCH_WARM (300), BENCH_COLD (7), BENCH_OVERLAP (100).
  * Run: node --import=tsx bench/lambda.ts
  */
-import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -22,7 +22,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import yazl from 'yazl'
-import {fmt, median, printTable, timeCommand} from './measure.js'
+import {buildEmulatorMain, fmt, median, printTable, timeCommand} from './measure.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 const lambda = await import('@aws-sdk/client-lambda')
@@ -32,7 +32,7 @@ const env = process.env
 const WARM = Number(env.BENCH_WARM ?? 300)
 const COLD = Number(env.BENCH_COLD ?? 7)
 const OVERLAP = Number(env.BENCH_OVERLAP ?? 100)
-const root = fileURLToPath(new URL('..', import.meta.url))
+const _root = fileURLToPath(new URL('..', import.meta.url))
 const credentials = {accessKeyId: 'test', secretAccessKey: 'test'}
 const work = await mkdtemp(join(tmpdir(), 'ncap-bench-lambda-'))
 const children = new Set<ChildProcess>()
@@ -41,34 +41,7 @@ process.on('exit', () => {
 })
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
-function buildMain(): {args: string[]; from: string} {
-  if (env.BENCH_MAIN !== 'tsx') {
-    const out = join(root, 'node_modules', '.cache', 'ncap-bench-lambda')
-    rmSync(out, {recursive: true, force: true})
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-    const options = [
-      '--outDir',
-      out,
-      '--rootDir',
-      root,
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--skipLibCheck',
-      '--noCheck',
-    ]
-    spawnSync(process.execPath, [tsc, join(root, 'src', 'emulator', 'main.ts'), ...options], {stdio: 'ignore'})
-    const main = join(out, 'src', 'emulator', 'main.js')
-    if (existsSync(main)) {
-      writeFileSync(join(out, 'package.json'), '{"type": "module"}\n')
-      return {args: [main], from: 'tsc build of src/ in node_modules/.cache/ncap-bench-lambda'}
-    }
-  }
-  return {args: ['--import=tsx', join(root, 'src', 'emulator', 'main.ts')], from: 'src/ through tsx'}
-}
+const buildMain = () => buildEmulatorMain('ncap-bench-lambda')
 
 function freePort(): Promise<number> {
   return new Promise((done) => {

@@ -32,7 +32,7 @@ const credentials = {accessKeyId: 'test', secretAccessKey: 'test'}
 const region = 'us-east-1'
 const nowNs = () => process.hrtime.bigint()
 /** Wall-clock ns, the same clock `date +%s%N` reads. */
-const wallNs = () => BigInt(Date.now()) * 1_000_000n + (nowNs() % 1_000_000n)
+const _wallNs = () => BigInt(Date.now()) * 1_000_000n + (nowNs() % 1_000_000n)
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
