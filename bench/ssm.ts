@@ -31,8 +31,6 @@ const ROUNDS = Number(process.env.SSM_BENCH_ROUNDS ?? 15)
 const credentials = {accessKeyId: 'test', secretAccessKey: 'test'}
 const region = 'us-east-1'
 const nowNs = () => process.hrtime.bigint()
-/** Wall-clock ns, the same clock `date +%s%N` reads. */
-const _wallNs = () => BigInt(Date.now()) * 1_000_000n + (nowNs() % 1_000_000n)
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
