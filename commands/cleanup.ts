@@ -1,5 +1,5 @@
 import * as Flags from '@oclif/core/flags'
-import {type CleanupItem, type CleanupResult, cleanup} from '../src/jobs/cleanup.js'
+import {type CleanupItem, type CleanupResult, cleanup} from '../src/cleanup/index.js'
 import {jobContext} from '../src/jobs/context.js'
 import {NcapCommand, pipelineTargetFlags} from '../src/ui/ncap-command.js'
 
