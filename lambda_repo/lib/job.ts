@@ -12,14 +12,15 @@ export async function writeCertificate(bucket: Bucket, certificateKey: string, j
   return bucket.putText(certificateKey, renderCertificate(job, await readStatuses(bucket, job)))
 }
 
-/** The job manager's log: each step with the time since the handler started. */
+/** The job manager's log: each step with the time since the job's first step (since now for a new job). */
 export class Steps {
   private readonly started: number
   constructor(
     private readonly into: JobStep[],
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.started = now().getTime()
+    const first = into.length > 0 ? Date.parse(into[0]!.at) : Number.NaN
+    this.started = Number.isFinite(first) ? first : now().getTime()
   }
 
   add(message: string): void {

@@ -18,6 +18,8 @@ export const SSM_LOGS = 'internal_ec2_logs'
 export const END_FILE = 'end.txt'
 export const CERTIFICATE_FILE = 'certificate.txt'
 export const JOB_RECORD_FILE = 'job.json'
+/** Written once, by the one monitor that ends the job (several can see its last instance end at once). */
+export const END_CLAIM_FILE = 'ending.json'
 export const ACTIVE_FOLDER = 'active'
 
 /** `job__<bucket>_<timestamp>`, NeuroCAAS's job id. */
@@ -68,6 +70,8 @@ export interface JobPaths {
   record: string
   processResults: string
   end: string
+  /** The claim of the monitor that ends the job (If-None-Match: *, so only one does). */
+  endClaim: string
   /** SSM's OutputS3KeyPrefix (no trailing slash: SSM adds `/<command>/<instance>/…`). */
   ssmOutputPrefix: string
 }
@@ -84,6 +88,7 @@ export function jobPaths(bucket: string, group: string, outDir: string, id: stri
     record: `${prefix}${JOB_LOGS}/${JOB_RECORD_FILE}`,
     processResults: `${prefix}${PROCESS_RESULTS}/`,
     end: `${prefix}${PROCESS_RESULTS}/${END_FILE}`,
+    endClaim: `${prefix}${JOB_LOGS}/${END_CLAIM_FILE}`,
     ssmOutputPrefix: `${prefix}${SSM_LOGS}`,
   }
 }

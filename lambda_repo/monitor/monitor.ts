@@ -250,7 +250,27 @@ async function rewriteFinal(bucket: Bucket, job: JobPaths): Promise<void> {
   if (fresh) await writeCertificate(bucket, job.certificate, fresh)
 }
 
-async function endJob(bucket: Bucket, job: JobPaths, record: JobRecord, ctx: MonitorContext): Promise<void> {
+/** How long a claim to end a job holds before another monitor may take over (its holder died half-way). */
+const END_CLAIM_MS = 5 * 60_000
+
+/**
+ * Claims the job's end: when two instances end together, two monitors see no
+ * active instance at once, and only the one whose claim lands ends the job (the
+ * other's record, read before the rule went, would otherwise overwrite it).
+ */
+async function claimEnd(bucket: Bucket, job: JobPaths, ctx: MonitorContext): Promise<boolean> {
+  if (await bucket.putJsonOnce(job.endClaim, {at: ctx.now.toISOString()})) return true
+  if (await bucket.exists(job.end)) return false
+  const claim = await bucket.getJson<{at?: string}>(job.endClaim)
+  const at = Date.parse(claim?.at ?? '')
+  if (Number.isFinite(at) && ctx.now.getTime() - at < END_CLAIM_MS) return false
+  await bucket.putJson(job.endClaim, {at: ctx.now.toISOString(), tookOverFrom: claim?.at})
+  return true
+}
+
+async function endJob(bucket: Bucket, job: JobPaths, read: JobRecord, ctx: MonitorContext): Promise<void> {
+  if (!(await claimEnd(bucket, job, ctx))) return
+  const record = (await bucket.getJson<JobRecord>(job.record)) ?? read
   const steps = new Steps(record.steps, () => ctx.now)
   if (record.ruleName) {
     const {RemoveTargetsCommand, DeleteRuleCommand} = await import('@aws-sdk/client-eventbridge')

@@ -166,6 +166,52 @@ withMoto(
   },
 )
 
+/** EventBridge answers after a delay (a slow or far endpoint). */
+function slowEventsClients(ms: number): Clients {
+  const clients = makeClients(region)
+  return {
+    ...clients,
+    events: async () => {
+      const real = await clients.events()
+      const wrapped = Object.create(real) as EventBridgeClient
+      wrapped.send = (async (command: never) => {
+        await new Promise((resolve) => setTimeout(resolve, ms))
+        return real.send(command)
+      }) as EventBridgeClient['send']
+      return wrapped
+    },
+  }
+}
+
+withMoto(
+  'both instances end at once (the EventBridge client of one monitor slowed by a wrapper): two monitors run together and exactly one ends the job, its rule deletion in the certificate',
+  async (t) => {
+    const bucket = 'mon-together'
+    const job = await launchedJob(bucket)
+    const settings = readSettings(monitorSettingsSchema, base(bucket))
+    const ids = job.record.datasets.map((d) => d.instanceId!)
+    await ec2.send(new StopInstancesCommand({InstanceIds: ids}))
+    // The first monitor's EventBridge calls are slow: before the claim, the second deleted the rule and the first's record overwrote it.
+    const clients = [slowEventsClients(400), makeClients(region)]
+    const outcomes = await Promise.all(
+      ids.map((id, i) => monitor(ec2Event(id, 'stopped'), {settings, clients: clients[i]!, now: new Date()})),
+    )
+    t.deepEqual(
+      outcomes.map((o) => o[0]!.changed.at(-1)),
+      ['ended', 'ended'],
+    )
+    t.deepEqual(await keys(bucket, 'logs/active/'), [])
+    const record = await json<JobRecord>(bucket, job.paths.record)
+    t.is(record.state, 'ended')
+    t.is(record.steps.filter((s) => s.message.includes('end.txt written')).length, 1, 'one monitor ended the job')
+    const cert = await text(bucket, job.paths.certificate)
+    t.is(cert.match(/monitoring rule job__mon-together_m1 deleted/g)?.length, 1, cert)
+    t.regex(await text(bucket, job.paths.end), /2 SUCCESS, 0 FAILED/)
+    const end = record.steps.at(-1)!
+    t.is(end.elapsedMs, Date.parse(end.at) - Date.parse(record.steps[0]!.at), "the job's last step counts from its first")
+  },
+)
+
 /** GetCommandInvocation answers InProgress: the command is still running (moto finishes every command at once). */
 function inProgressClients(): Clients {
   const clients = makeClients(region)

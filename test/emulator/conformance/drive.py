@@ -1,6 +1,6 @@
 """Runs a JSON list of boto3 calls against the emulator; prints one JSON line per call.
 
-stdin: [{"id", "service", "op", "params"?, "minimal"?, "creds"?}, ...]
+stdin: [{"id", "service", "op", "params"?, "minimal"?, "creds"?, "retry"?}, ...]
 env:   CONFORMANCE_ENDPOINT, and the admin key pair in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
 A string value "${id:Path.To.Member}" anywhere in a call is replaced by that
@@ -9,7 +9,8 @@ member of an earlier call's response, so a sequence can use what it created
 input's required members from the model (for probing unserved operations),
 then "defaults" for the members the input has, then "params". Each answer is the parsed response (timestamps as
 {"$timestamp"}, bytes and streams as {"$blob"}) or the error as boto3 mapped it:
-its code, its exception class and the HTTP status.
+its code, its exception class and the HTTP status. "retry": {"code", "times", "ms"}
+calls again while the call fails with that code, as AWS's waiters poll eventual state.
 """
 import base64
 import datetime
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import boto3
 from botocore.config import Config
@@ -145,9 +147,19 @@ def _python_name(api, operation_name):
     raise ValueError(f"boto3 has no method for {operation_name}")
 
 
-for call in json.load(sys.stdin):
+def attempt(call):
     try:
-        answer = run(call)
+        return run(call)
     except Exception as error:  # a transport failure or a response boto3 could not parse
-        answer = {"ok": False, "crash": f"{type(error).__name__}: {error}"}
+        return {"ok": False, "crash": f"{type(error).__name__}: {error}"}
+
+
+for call in json.load(sys.stdin):
+    answer = attempt(call)
+    retry = call.get("retry")
+    for _ in range(retry["times"] if retry else 0):
+        if answer.get("ok") or answer.get("code") != retry["code"]:
+            break
+        time.sleep(retry["ms"] / 1000)
+        answer = attempt(call)
     print(json.dumps({"id": call["id"], "op": call["op"], **answer}), flush=True)

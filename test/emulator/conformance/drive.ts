@@ -27,6 +27,8 @@ export interface Call {
   minimal?: boolean
   /** With minimal: values for whichever of these members the input has. */
   defaults?: Record<string, unknown>
+  /** Call again while it fails with this code, as a client polling eventual state does (AWS's waiters do): at most times, ms apart. */
+  retry?: {code: string; times: number; ms: number}
   /** Another identity than the admin key pair; values may be ${id:Path} references. */
   creds?: Record<keyof Credentials, string> | Omit<Record<keyof Credentials, string>, 'sessionToken'>
 }

@@ -91,7 +91,8 @@ const steps: Step[] = [
   ssm('ListCommandInvocations', {CommandId: command, Details: true}),
   fails(ssm('ListCommandInvocations', {CommandId: MISSING_COMMAND}), 'InvalidCommandId'),
   ssm('DescribeInstanceInformation'),
-  ssm('GetCommandInvocation', {CommandId: command, InstanceId: instance}),
+  // Right after SendCommand the agent may not have picked the command up yet: AWS's command-executed waiter polls through that too.
+  {...ssm('GetCommandInvocation', {CommandId: command, InstanceId: instance}), retry: {code: 'InvocationDoesNotExist', times: 20, ms: 100}},
   ssm('CancelCommand', {CommandId: command}),
   fails(ssm('CancelCommand', {CommandId: MISSING_COMMAND}), 'InvalidCommandId'),
 ]
