@@ -7,7 +7,6 @@
 import {DescribeImagesCommand, DescribeInstancesCommand, EC2Client, StopInstancesCommand} from '@aws-sdk/client-ec2'
 import {DescribeRuleCommand, EventBridgeClient} from '@aws-sdk/client-eventbridge'
 import {CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
-import type {SSMClient} from '@aws-sdk/client-ssm'
 import test from 'ava'
 import {type Clients, makeClients} from '../../lambda_repo/lib/aws.js'
 import {jobPaths, statusKey} from '../../lambda_repo/lib/layout.js'
@@ -166,22 +165,29 @@ withMoto(
   },
 )
 
-/** EventBridge answers after a delay (a slow or far endpoint). */
-function slowEventsClients(ms: number): Clients {
+/** The real clients, but one service's send passes through `through` (a wrapper, said in the test's title). */
+function wrappedClients<K extends 'events' | 'ssm'>(
+  service: K,
+  through: (command: {constructor: {name: string}}, send: (command: never) => Promise<unknown>) => Promise<unknown>,
+): Clients {
   const clients = makeClients(region)
   return {
     ...clients,
-    events: async () => {
-      const real = await clients.events()
-      const wrapped = Object.create(real) as EventBridgeClient
-      wrapped.send = (async (command: never) => {
-        await new Promise((resolve) => setTimeout(resolve, ms))
-        return real.send(command)
-      }) as EventBridgeClient['send']
+    [service]: async () => {
+      const real = (await clients[service]()) as {send: (command: never) => Promise<unknown>}
+      const wrapped = Object.create(real) as typeof real
+      wrapped.send = (command: never) => through(command, (c) => real.send(c))
       return wrapped
     },
   }
 }
+
+/** EventBridge answers after a delay (a slow or far endpoint). */
+const slowEventsClients = (ms: number) =>
+  wrappedClients('events', async (command, send) => {
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    return send(command as never)
+  })
 
 withMoto(
   'both instances end at once (the EventBridge client of one monitor slowed by a wrapper): two monitors run together and exactly one ends the job, its rule deletion in the certificate',
@@ -213,21 +219,11 @@ withMoto(
 )
 
 /** GetCommandInvocation answers InProgress: the command is still running (moto finishes every command at once). */
-function inProgressClients(): Clients {
-  const clients = makeClients(region)
-  return {
-    ...clients,
-    ssm: async () => {
-      const real = await clients.ssm()
-      const wrapped = Object.create(real) as SSMClient
-      wrapped.send = (async (command: {constructor: {name: string}}) => {
-        const out = await real.send(command as never)
-        return command.constructor.name === 'GetCommandInvocationCommand' ? {...(out as object), Status: 'InProgress'} : out
-      }) as SSMClient['send']
-      return wrapped
-    },
-  }
-}
+const inProgressClients = () =>
+  wrappedClients('ssm', async (command, send) => {
+    const out = await send(command as never)
+    return command.constructor.name === 'GetCommandInvocationCommand' ? {...(out as object), Status: 'InProgress'} : out
+  })
 
 withMoto(
   'an instance stopped from outside while its command runs (GetCommandInvocation wrapped to answer InProgress) is FAILED with the reason',
