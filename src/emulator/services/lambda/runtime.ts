@@ -83,8 +83,10 @@ export interface InvokeOutcome {
   durationMs: number
   billedMs: number
   maxMemoryMb: number
-  /** Set on a cold start. */
+  /** Set on a cold start (the first invocation a worker answers). */
   initMs?: number
+  /** Set on a cold start of a worker started before this invocation arrived (a prewarm): how much of its init it waited for. */
+  prewarmed?: {initWaitMs: number}
   logStream: string
   /** The interpreter that answered: v20.20.2, Python 3.11.7. */
   runtimeVersion: string
@@ -176,12 +178,16 @@ export class Worker {
   private pending: Pending | undefined
   private readyWait: Promise<{initMs: number; version: string}>
   initMs = 0
+  /** When the handler was loaded (performance.now()). */
+  readyAt: number | undefined
   version = ''
   dead = false
   deathReason: string | undefined
   /** Set when an invocation goes to it; the idle timer ends it otherwise. */
   idleTimer: NodeJS.Timeout | undefined
   coldPending = true
+  /** Started ahead of any invocation (WorkerPool.prewarm): its init did not hold an invocation up unless one waited for it. */
+  prewarmed = false
   readonly spawnedAt = performance.now()
   /** Set (seconds) when the handler did not load in time and the worker was killed for it. */
   initTimedOutAfter: number | undefined
@@ -279,7 +285,8 @@ export class Worker {
         if (message.t === 'log') this.onLogText(String(message.text))
         else if (message.t === 'ready') {
           // From spawn to the handler loaded, as the host saw it (the process start included).
-          this.initMs = performance.now() - this.spawnedAt
+          this.readyAt = performance.now()
+          this.initMs = this.readyAt - this.spawnedAt
           this.version = String(message.version)
           ready({initMs: this.initMs, version: this.version})
         } else if (message.t === 'initError') failed(message.error as InvokeError)
@@ -483,6 +490,25 @@ export class WorkerPool {
   private starting = 0
 
   /**
+   * Starts one worker ahead of any invocation (SAM CLI's `--warm-containers EAGER`):
+   * the function's init (process start, handler load) runs now, so the first
+   * invocation finds it loaded. Its first invocation still reports the init
+   * (INIT_START, Init Duration), marked as run ahead (`prewarmed`). Nothing
+   * happens when the pool already has a worker.
+   */
+  prewarm(env: Record<string, string>): void {
+    if (this.closed || this.all.size > 0) return
+    const worker = this.spawnWorker(env)
+    worker.prewarmed = true
+    this.starting++
+    const started = () => {
+      this.starting--
+      this.offer(worker)
+    }
+    worker.ready().then(started, started)
+  }
+
+  /**
    * A worker for one invocation: an idle one at once; otherwise it waits for the
    * first worker to come free, adding a worker (up to maxWorkers) for each waiting
    * invocation that no worker is starting for yet. A new worker goes to whoever
@@ -551,6 +577,7 @@ export class WorkerPool {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     if (this.closed) throw new Error(`the worker pool of ${this.spec.functionName} is closed`)
     const requestId = request.requestId ?? randomUUID()
+    const arrivedAt = performance.now()
     const worker = await this.acquire(request.env ?? {})
     const logs: string[] = []
     this.collecting.set(worker, logs)
@@ -584,6 +611,10 @@ export class WorkerPool {
         billedMs,
         maxMemoryMb,
         ...(initMs !== undefined ? {initMs} : {}),
+        // Started before this invocation arrived: pre-warmed, or spawned for another invocation a warm worker then took.
+        ...(initMs !== undefined && (worker.prewarmed || worker.spawnedAt < arrivedAt)
+          ? {prewarmed: {initWaitMs: Math.max(0, Math.min(initMs, (worker.readyAt ?? performance.now()) - arrivedAt))}}
+          : {}),
         logStream: worker.logStream,
         runtimeVersion,
       }

@@ -53,6 +53,12 @@ const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/
 /** Largest synchronous and asynchronous payloads AWS accepts. */
 export const SYNC_PAYLOAD_LIMIT = 6_291_456
 export const ASYNC_PAYLOAD_LIMIT = 1_048_576
+/**
+ * When a function's worker starts: `eager` (the default) when the function is created or its code or
+ * configuration updated, as SAM CLI's `--warm-containers EAGER`, so its first invoke finds the handler loaded;
+ * `lazy` (NCAP_LAMBDA_WARM=lazy) at its first invoke, a cold start as on AWS.
+ */
+const WARM: 'eager' | 'lazy' = process.env.NCAP_LAMBDA_WARM === 'lazy' ? 'lazy' : 'eager'
 /** Role sessions handed to functions last an hour and are renewed when a quarter of an hour is left. */
 const SESSION_SECONDS = 3600
 const RENEW_BEFORE_MS = 15 * 60_000
@@ -75,6 +81,7 @@ export class LambdaService {
   readonly queue: AsyncQueue
   private readonly pools = new Map<string, WorkerPool>()
   private readonly credentials = new Map<string, Credentials>()
+  private readonly issuing = new Map<string, Promise<Record<string, string>>>()
   private logs: Promise<LogsInternal | undefined> | undefined
   private logsCheckedAt = 0
   private logsMissingNoted = false
@@ -293,6 +300,7 @@ export class LambdaService {
       summary: `function ${name} created (${runtime}, ${record.MemorySize} MB, ${record.Timeout} s)`,
       resource: this.arnOf(record),
     })
+    this.prewarm(record)
     // AWS answers Pending and turns Active once the code is in place; here it already is, so the next look sees Active.
     return this.configuration(record, {State: 'Pending', LastUpdateStatus: 'InProgress'})
   }
@@ -321,6 +329,7 @@ export class LambdaService {
       summary: `function ${record.FunctionName}: code updated (${record.CodeSize} bytes)`,
       resource: this.arnOf(record),
     })
+    this.prewarm(record)
     return this.configuration(record, {LastUpdateStatus: 'InProgress'})
   }
 
@@ -344,7 +353,10 @@ export class LambdaService {
     if (logging?.LogFormat) next.LogFormat = logging.LogFormat
     if (logging?.LogGroup) next.LogGroup = logging.LogGroup
     Object.assign(record, next, {LastModified: lastModified(this.env.clock.now()), RevisionId: this.state.newRevision()})
-    if (next.Role) this.credentials.delete(this.keyOf(record))
+    if (next.Role) {
+      this.credentials.delete(this.keyOf(record))
+      this.issuing.delete(this.keyOf(record))
+    }
     this.retirePool(record)
     await this.state.save()
     this.env.events.record({
@@ -354,6 +366,7 @@ export class LambdaService {
       summary: `function ${record.FunctionName}: configuration updated`,
       resource: this.arnOf(record),
     })
+    this.prewarm(record)
     return this.configuration(record, {LastUpdateStatus: 'InProgress'})
   }
 
@@ -420,6 +433,20 @@ export class LambdaService {
     }
   }
 
+  /** Starts the function's worker now (WARM eager), with the credentials its first invoke will carry. */
+  private prewarm(record: FunctionRecord): void {
+    if (WARM !== 'eager') return
+    const revision = record.RevisionId
+    void this.credentialsOf(record).then(
+      (env) => {
+        // Changed or deleted meanwhile: that change starts its own worker.
+        if (this.state.find(record.region, record.FunctionName) !== record || record.RevisionId !== revision) return
+        this.poolOf(record).prewarm(env)
+      },
+      () => undefined,
+    )
+  }
+
   private poolOf(record: FunctionRecord): WorkerPool {
     const key = this.keyOf(record)
     const existing = this.pools.get(key)
@@ -455,16 +482,27 @@ export class LambdaService {
   }
 
   /** The role's temporary credentials for the function's code: an STS session of its role, renewed before it expires. */
-  private async credentialsOf(record: FunctionRecord): Promise<Record<string, string>> {
+  private credentialsOf(record: FunctionRecord): Promise<Record<string, string>> {
     const key = this.keyOf(record)
     const held = this.credentials.get(key)
-    if (held && held.expiresAt - Date.now() > RENEW_BEFORE_MS) return held.variables
+    if (held && held.expiresAt - Date.now() > RENEW_BEFORE_MS) return Promise.resolve(held.variables)
+    // One session for callers that ask at once (the pre-warm and a first invoke): workers are matched on it.
+    let issuing = this.issuing.get(key)
+    if (!issuing) {
+      issuing = this.issueCredentials(record, key).finally(() => this.issuing.delete(key))
+      this.issuing.set(key, issuing)
+    }
+    return issuing
+  }
+
+  private async issueCredentials(record: FunctionRecord, key: string): Promise<Record<string, string>> {
     const [{identityFor}, {issueRoleSession}] = await Promise.all([import('../iam/index.js'), import('../iam/roles.js')])
     const identity = await identityFor(this.env.stateDir)
     const sessionName = record.FunctionName.length >= 2 ? record.FunctionName : `${record.FunctionName}-lambda`
+    const role = record.Role
     try {
       const issued = issueRoleSession(identity.state, {
-        RoleArn: record.Role,
+        RoleArn: role,
         RoleSessionName: sessionName,
         DurationSeconds: SESSION_SECONDS,
       })
@@ -477,7 +515,8 @@ export class LambdaService {
         },
         expiresAt: Date.now() + SESSION_SECONDS * 1000,
       }
-      this.credentials.set(key, made)
+      // A session of a role the function no longer has (changed meanwhile) is not kept.
+      if (record.Role === role) this.credentials.set(key, made)
       return made.variables
     } catch (error) {
       // The role was deleted after the function was made: AWS fails the invoke the same way.
@@ -544,7 +583,7 @@ export class LambdaService {
       outcome: error ? 'failed' : 'ok',
       summary: error
         ? `${name} failed (${how.invocationType}${how.attempt ? `, retry ${how.attempt}` : ''}): ${error.errorType}: ${error.errorMessage}`
-        : `${name} answered in ${outcome.durationMs.toFixed(1)} ms (${how.invocationType}${how.attempt ? `, retry ${how.attempt}` : ''}${outcome.initMs !== undefined ? ', cold start' : ''})`,
+        : `${name} answered in ${outcome.durationMs.toFixed(1)} ms (${how.invocationType}${how.attempt ? `, retry ${how.attempt}` : ''}${coldNote(outcome)})`,
       ...(error ? {reason: `${error.errorType}: ${error.errorMessage}`} : {}),
       resource: this.arnOf(record),
       correlation: {requestId: outcome.requestId, ...how.correlation},
@@ -554,6 +593,7 @@ export class LambdaService {
         durationMs: Math.round(outcome.durationMs * 100) / 100,
         maxMemoryMb: outcome.maxMemoryMb,
         cold: outcome.initMs !== undefined,
+        ...(outcome.prewarmed ? {prewarmed: true, initWaitMs: Math.round(outcome.prewarmed.initWaitMs)} : {}),
         runtime: outcome.runtimeVersion,
         ...(how.attempt ? {attempt: how.attempt} : {}),
       },
@@ -747,6 +787,14 @@ function linkSdk(folder: string): void {
 }
 
 type PoolWithRevision = WorkerPool & {revision?: string}
+
+/** How an invocation's worker started: at this invocation (cold start), ahead of it (pre-warmed), or already warm. */
+function coldNote(outcome: InvokeOutcome): string {
+  if (outcome.initMs === undefined) return ''
+  if (!outcome.prewarmed) return ', cold start'
+  const waited = Math.round(outcome.prewarmed.initWaitMs)
+  return `, first on a worker started before it${waited > 0 ? ` (waited ${waited} ms of its ${Math.round(outcome.initMs)} ms init)` : ' (pre-warmed)'}`
+}
 
 /** Whether a trust policy lets lambda.amazonaws.com assume the role (an Allow naming the service for sts:AssumeRole). */
 export function trustsLambda(document: string): boolean {
