@@ -56,9 +56,16 @@ export class AsyncQueue {
     return [...this.entries.values()]
   }
 
+  /** The write that has not started yet: changes made before it starts are in it (one fsync for a burst). */
+  private nextWrite: Promise<void> | undefined
+
   private save(): Promise<void> {
-    const snapshot = {entries: [...this.entries.values()]}
-    const next = this.writing.then(() => writeJsonAtomic(this.file, snapshot, 0o600))
+    if (this.nextWrite) return this.nextWrite
+    const next = this.writing.then(() => {
+      this.nextWrite = undefined
+      return writeJsonAtomic(this.file, {entries: [...this.entries.values()]}, 0o600)
+    })
+    this.nextWrite = next
     this.writing = next.catch(() => undefined)
     return next
   }
@@ -67,10 +74,16 @@ export class AsyncQueue {
     return this.writing
   }
 
+  /**
+   * Queues an entry; resolves once it is on disk. Its first attempt starts meanwhile: the attempt's own
+   * answer is written after this write (writes keep their order), and a crash before it loses only an
+   * entry whose queuing was never acknowledged.
+   */
   async add(entry: AsyncEntry): Promise<void> {
     this.entries.set(entry.requestId, entry)
-    await this.save()
+    const saved = this.save()
     this.schedule(entry)
+    await saved
   }
 
   /** Reloads what a previous run held and schedules it (due entries run now). */
