@@ -424,9 +424,9 @@ export class Sandbox implements InstanceSandbox {
 /** The child of `unshare` (the namespace's init) on the host. */
 function findChild(pid: number): number {
   // setpriv execs unshare in place, so the spawned pid is unshare's; its one child is the init.
+  // Read in place: a spawned `cat` would block the emulator's event loop for a process start per boot.
   try {
-    const result = spawnSync('cat', [`/proc/${pid}/task/${pid}/children`], {encoding: 'utf8'})
-    const first = Number(result.stdout.trim().split(/\s+/)[0])
+    const first = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0])
     return Number.isInteger(first) && first > 0 ? first : 0
   } catch {
     return 0
