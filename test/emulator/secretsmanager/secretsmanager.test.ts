@@ -70,6 +70,17 @@ test('create a string secret; read it by name, full ARN (six-character suffix) a
   await rejects(t, client.send(new sm.GetSecretValueCommand({SecretId: `${created.ARN!.slice(0, -6)}zzzzzz`})), 'ResourceNotFoundException')
 })
 
+test('names that are also Object members (constructor, __proto__, toString) are plain secret names, by name and by ARN', async (t) => {
+  for (const name of ['constructor', '__proto__', 'toString']) {
+    await rejects(t, client.send(new sm.GetSecretValueCommand({SecretId: name})), 'ResourceNotFoundException')
+    const created = await client.send(new sm.CreateSecretCommand({Name: name, SecretString: `value of ${name}`}))
+    for (const id of [name, created.ARN!, created.ARN!.slice(0, -7)])
+      t.is((await client.send(new sm.GetSecretValueCommand({SecretId: id}))).SecretString, `value of ${name}`, id)
+  }
+  const listed = await client.send(new sm.ListSecretsCommand({Filters: [{Key: 'name', Values: ['constructor', '__proto__', 'toString']}]}))
+  t.deepEqual(listed.SecretList?.map((x) => x.Name).sort(), ['__proto__', 'constructor', 'toString'])
+})
+
 test('binary secrets round-trip; both kinds at once refused', async (t) => {
   const bytes = new Uint8Array([0, 1, 2, 250, 255])
   await client.send(new sm.CreateSecretCommand({Name: 'bin', SecretBinary: bytes}))

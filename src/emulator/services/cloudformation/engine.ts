@@ -7,6 +7,7 @@
  * resolving dynamic references, nested stacks and custom resources. No HTTP
  * here: handler.ts turns API calls into these operations.
  */
+
 import {randomBytes, randomUUID} from 'node:crypto'
 import {AwsError} from '../../errors.js'
 import type {ServiceEnvironment} from '../../types.js'
@@ -14,7 +15,7 @@ import {ACCOUNT_ID} from '../../types.js'
 import {alreadyExists, insufficientCapabilities} from './errors.js'
 import {type EvalContext, evaluate, evaluateCondition, included} from './intrinsics.js'
 import {type GivenParameter, MASK, parameterValues, resolveParameters, type StackParameter, ssmParameterType} from './parameters.js'
-import {Clients} from './providers/clients.js'
+import {Clients, sdk} from './providers/clients.js'
 import {isCustomType, providerFor} from './providers/index.js'
 import {type Attributes, type EngineHooks, type ProvisionContext, type ResourceProvider, reasonOf} from './providers/types.js'
 import {
@@ -293,7 +294,7 @@ export class Engine {
     if (service === 'ssm' || service === 'ssm-secure') {
       const [name, version] = reference.startsWith('arn:') ? [reference, undefined] : reference.split(':')
       const ssm = await clients.ssm()
-      const {GetParameterCommand} = await import('@aws-sdk/client-ssm')
+      const {GetParameterCommand} = await sdk.ssm()
       try {
         const got = await ssm.send(
           new GetParameterCommand({Name: version ? `${name}:${version}` : name, WithDecryption: service === 'ssm-secure'}),
@@ -309,7 +310,7 @@ export class Engine {
     if (field !== 'SecretString')
       throw new ResourceFailure(`Dynamic reference {{resolve:secretsmanager:${reference}}}: only SecretString can be read`)
     const secrets = await clients.secrets()
-    const {GetSecretValueCommand} = await import('@aws-sdk/client-secrets-manager')
+    const {GetSecretValueCommand} = await sdk.secrets()
     let text: string
     try {
       const got = await secrets.send(
@@ -575,7 +576,7 @@ export class Engine {
       const type = template.Parameters?.[parameter.key]?.Type ?? 'String'
       if (!ssmParameterType(type)) continue
       const ssm = await this.clients(regionOf(stack.stackId)).ssm()
-      const {GetParameterCommand} = await import('@aws-sdk/client-ssm')
+      const {GetParameterCommand} = await sdk.ssm()
       try {
         const got = await ssm.send(new GetParameterCommand({Name: parameter.value}))
         parameter.resolved = got.Parameter?.Value ?? ''
@@ -1297,7 +1298,7 @@ export class Engine {
     }
     if (!bucket || !key) throw validationError(`TemplateURL must reference a valid S3 object to which you have access. (${url})`)
     const s3 = await this.clients(region).s3()
-    const {GetObjectCommand} = await import('@aws-sdk/client-s3')
+    const {GetObjectCommand} = await sdk.s3()
     try {
       const got = await s3.send(
         new GetObjectCommand({Bucket: bucket, Key: key, VersionId: parsed.searchParams.get('versionId') ?? undefined}),
@@ -1375,7 +1376,7 @@ export class Engine {
       made = (async () => {
         const name = `${RESPONSE_BUCKET_PREFIX}${region.replace(/-/g, '')}`
         const s3 = await this.clients(region).s3()
-        const {CreateBucketCommand, HeadBucketCommand} = await import('@aws-sdk/client-s3')
+        const {CreateBucketCommand, HeadBucketCommand} = await sdk.s3()
         try {
           await s3.send(new HeadBucketCommand({Bucket: name}))
         } catch {
@@ -1414,7 +1415,7 @@ export class Engine {
     const requestId = randomUUID()
     const key = `${stack.stackId}|${ctx.logicalId}|${requestId}`
     const s3 = await clients.s3()
-    const {PutObjectCommand, GetObjectCommand, DeleteObjectCommand} = await import('@aws-sdk/client-s3')
+    const {PutObjectCommand, GetObjectCommand, DeleteObjectCommand} = await sdk.s3()
     const {getSignedUrl} = await import('@aws-sdk/s3-request-presigner')
     const responseUrl = await getSignedUrl(s3, new PutObjectCommand({Bucket: bucket, Key: key}), {
       expiresIn: 7200,
@@ -1433,7 +1434,7 @@ export class Engine {
       ...(requestType === 'Update' ? {OldResourceProperties: stringified(oldProps ?? {})} : {}),
     }
     const lambda = await clients.lambda()
-    const {InvokeCommand, GetFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
+    const {InvokeCommand, GetFunctionConfigurationCommand} = await sdk.lambda()
     let functionTimeout = 3
     try {
       const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: token}))

@@ -92,7 +92,10 @@ function arnSuffix(): string {
 const day = (ms: number) => Math.floor(ms / 86_400_000) * 86_400_000
 
 export class SecretsState {
-  private writing: Promise<void> = Promise.resolve()
+  /** Per secret file, its latest write: writes of one secret land in order, those of different secrets at once. */
+  private readonly writes = new Map<string, Promise<void>>()
+  /** Secrets scheduled for deletion (region → names): purgeDue looks at these, not at every secret. */
+  private readonly scheduled = new Map<string, Set<string>>()
   /** Secrets changed since the last save, as [region, name]. */
   private readonly dirty = new Map<string, [string, string]>()
 
@@ -100,7 +103,18 @@ export class SecretsState {
     readonly stateDir: string,
     readonly data: SecretsData,
     readonly now: () => number,
-  ) {}
+  ) {
+    for (const [region, secrets] of Object.entries(data.regions))
+      for (const secret of Object.values(secrets)) if (secret.DeletionDate !== undefined) this.schedule(region, secret.Name, true)
+  }
+
+  private schedule(region: string, name: string, on: boolean): void {
+    let names = this.scheduled.get(region)
+    if (on) {
+      if (!names) this.scheduled.set(region, (names = new Set()))
+      names.add(name)
+    } else names?.delete(name)
+  }
 
   static folderOf(stateDir: string): string {
     return join(stateDir, 'secretsmanager')
@@ -117,7 +131,7 @@ export class SecretsState {
     const regions = await readdir(root, {withFileTypes: true}).catch(() => [])
     for (const region of regions) {
       if (!region.isDirectory()) continue
-      const secrets: Record<string, SecretRecord> = {}
+      const secrets: Record<string, SecretRecord> = Object.create(null)
       for (const name of await readdir(join(root, region.name))) {
         if (isTempName(name) || !name.endsWith('.json')) continue
         const secret = JSON.parse(await readFile(join(root, region.name, name), 'utf8')) as SecretRecord
@@ -133,31 +147,40 @@ export class SecretsState {
     this.dirty.set(`${secret.Region}\n${secret.Name}`, [secret.Region, secret.Name])
   }
 
-  /** Writes every changed secret durably (temp file, fsync, rename; removal then folder fsync); writes are serialized. */
+  /**
+   * Writes every changed secret durably (temp file, fsync, rename; removal then folder fsync). Writes of
+   * one secret are serialized; different secrets are written at once, so their folder fsyncs are shared.
+   */
   save(): Promise<void> {
     const changed = [...this.dirty.values()]
     this.dirty.clear()
-    const next = this.writing.then(async () => {
-      for (const [region, name] of changed) {
-        const file = SecretsState.fileOf(this.stateDir, region, name)
-        const secret = this.data.regions[region]?.[name]
-        if (secret) await writeJsonAtomic(file, secret, 0o600)
-        else {
-          await rm(file, {force: true})
-          await syncFolder(join(SecretsState.folderOf(this.stateDir), region)).catch(() => undefined)
-        }
+    return Promise.all(changed.map(([region, name]) => this.write(region, name))).then(() => undefined)
+  }
+
+  private write(region: string, name: string): Promise<void> {
+    const file = SecretsState.fileOf(this.stateDir, region, name)
+    const next = (this.writes.get(file) ?? Promise.resolve()).then(async () => {
+      const secret = this.data.regions[region]?.[name]
+      if (secret) await writeJsonAtomic(file, secret, 0o600)
+      else {
+        await rm(file, {force: true})
+        await syncFolder(join(SecretsState.folderOf(this.stateDir), region)).catch(() => undefined)
       }
     })
-    this.writing = next.catch(() => undefined)
+    const settled = next.catch(() => undefined)
+    this.writes.set(file, settled)
+    void settled.then(() => {
+      if (this.writes.get(file) === settled) this.writes.delete(file)
+    })
     return next
   }
 
   async flush(): Promise<void> {
-    await this.writing
+    await Promise.all(this.writes.values())
   }
 
   private region(region: string): Record<string, SecretRecord> {
-    this.data.regions[region] ??= {}
+    this.data.regions[region] ??= Object.create(null)
     return this.data.regions[region]!
   }
 
@@ -165,11 +188,15 @@ export class SecretsState {
   purgeDue(region?: string): SecretRecord[] {
     const now = this.now()
     const purged: SecretRecord[] = []
-    for (const [name, secrets] of Object.entries(this.data.regions)) {
+    for (const [name, names] of this.scheduled) {
       if (region !== undefined && name !== region) continue
-      for (const [key, secret] of Object.entries(secrets)) {
-        if (secret.DeletionDate !== undefined && secret.DeletionDate <= now) {
+      const secrets = this.data.regions[name] ?? {}
+      for (const key of [...names]) {
+        const secret = secrets[key]
+        if (secret?.DeletionDate === undefined) names.delete(key)
+        else if (secret.DeletionDate <= now) {
           delete secrets[key]
+          names.delete(key)
           this.mark(secret)
           purged.push(secret)
         }
@@ -184,12 +211,16 @@ export class SecretsState {
    */
   find(region: string, secretId: string): SecretRecord | undefined {
     const secrets = this.region(region)
-    if (!secretId.startsWith('arn:')) return secrets[secretId]
-    const candidates = Object.values(secrets)
-    return (
-      candidates.find((secret) => secret.ARN === secretId) ??
-      candidates.find((secret) => secret.ARN.length === secretId.length + 7 && secret.ARN.startsWith(`${secretId}-`))
-    )
+    const named = (name: string) => (Object.hasOwn(secrets, name) ? secrets[name] : undefined)
+    if (!secretId.startsWith('arn:')) return named(secretId)
+    // An ARN holds the name: `…:secret:<name>-<six characters>` in full, `…:secret:<name>` as a partial ARN.
+    const at = secretId.indexOf(':secret:')
+    if (at < 0) return undefined
+    const tail = secretId.slice(at + ':secret:'.length)
+    const full = tail.length > 7 && tail[tail.length - 7] === '-' ? named(tail.slice(0, -7)) : undefined
+    if (full?.ARN === secretId) return full
+    const partial = named(tail)
+    return partial && partial.ARN.length === secretId.length + 7 && partial.ARN.startsWith(`${secretId}-`) ? partial : undefined
   }
 
   secret(region: string, secretId: string): SecretRecord {
@@ -399,12 +430,14 @@ export class SecretsState {
       return now
     }
     secret.DeletionDate = now + days * 86_400_000
+    this.schedule(secret.Region, secret.Name, true)
     return secret.DeletionDate
   }
 
   restore(secret: SecretRecord): void {
     delete secret.DeletedDate
     delete secret.DeletionDate
+    this.schedule(secret.Region, secret.Name, false)
     secret.LastChangedDate = this.now()
     this.mark(secret)
   }

@@ -2,6 +2,7 @@
  * AWS::EC2::SecurityGroup over the emulated EC2: name, description and VPC
  * replace; ingress and egress rules are revoked and authorized in place.
  */
+import {sdk as sdks} from './clients.js'
 import {isNotFound, type ProvisionContext, type ResourceProvider, str, tagList} from './types.js'
 
 type Props = Record<string, unknown>
@@ -27,7 +28,7 @@ const ALL_EGRESS = {IpProtocol: '-1', IpRanges: [{CidrIp: '0.0.0.0/0'}]}
 
 async function syncRules(ctx: ProvisionContext, groupId: string, props: Props, old: Props | undefined): Promise<void> {
   const ec2 = await ctx.clients.ec2()
-  const sdk = await import('@aws-sdk/client-ec2')
+  const sdk = await sdks.ec2()
   const ingress = rules(props.SecurityGroupIngress)
   const oldIngress = old ? rules(old.SecurityGroupIngress) : []
   if (JSON.stringify(ingress) !== JSON.stringify(oldIngress)) {
@@ -52,7 +53,7 @@ export const securityGroup: ResourceProvider = {
   attributes: ['GroupId', 'VpcId'],
   async create(ctx, props) {
     const ec2 = await ctx.clients.ec2()
-    const {CreateSecurityGroupCommand, DescribeSecurityGroupsCommand} = await import('@aws-sdk/client-ec2')
+    const {CreateSecurityGroupCommand, DescribeSecurityGroupsCommand} = await sdks.ec2()
     const name = str(props.GroupName) ?? ctx.generateName({max: 255})
     const tags = tagList(props.Tags)
     const made = await ec2.send(
@@ -75,7 +76,7 @@ export const securityGroup: ResourceProvider = {
   },
   async delete(ctx, groupId) {
     const ec2 = await ctx.clients.ec2()
-    const {DeleteSecurityGroupCommand} = await import('@aws-sdk/client-ec2')
+    const {DeleteSecurityGroupCommand} = await sdks.ec2()
     await ec2.send(new DeleteSecurityGroupCommand({GroupId: groupId})).catch((error) => {
       if (!isNotFound(error)) throw error
     })

@@ -1,4 +1,5 @@
 /** AWS::Events::Rule over the emulated EventBridge: name and bus replace; pattern, schedule, state and targets change in place. */
+import {sdk} from './clients.js'
 import {isNotFound, json, type ProvisionContext, type ResourceProvider, str} from './types.js'
 
 type Props = Record<string, unknown>
@@ -20,7 +21,7 @@ const targetsOf = (props: Props) =>
 
 async function put(ctx: ProvisionContext, name: string, props: Props, old?: Props): Promise<string> {
   const events = await ctx.clients.events()
-  const {PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand} = await import('@aws-sdk/client-eventbridge')
+  const {PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand} = await sdk.events()
   const bus = str(props.EventBusName)
   const made = await events.send(
     new PutRuleCommand({
@@ -62,7 +63,7 @@ export const rule: ResourceProvider = {
   },
   async delete(ctx, physicalId, props) {
     const events = await ctx.clients.events()
-    const {DeleteRuleCommand, ListTargetsByRuleCommand, RemoveTargetsCommand} = await import('@aws-sdk/client-eventbridge')
+    const {DeleteRuleCommand, ListTargetsByRuleCommand, RemoveTargetsCommand} = await sdk.events()
     const name = physicalId.split('|').pop()!
     const bus = str(props.EventBusName)
     try {

@@ -4,12 +4,13 @@
  * UserToGroupAddition. Names and paths replace; documents, memberships and
  * attachments are applied in place, as AWS documents each type.
  */
+import {sdk} from './clients.js'
 import {isNotFound, json, type ProvisionContext, type ResourceProvider, str, tagList} from './types.js'
 
 type Props = Record<string, unknown>
 type Iam = typeof import('@aws-sdk/client-iam')
 
-const sdk = (): Promise<Iam> => import('@aws-sdk/client-iam')
+const iamSdk = (): Promise<Iam> => sdk.iam()
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : [])
 const policies = (value: unknown): {PolicyName: string; PolicyDocument: unknown}[] =>
   Array.isArray(value) ? value.map((p) => ({PolicyName: String(p.PolicyName), PolicyDocument: p.PolicyDocument})) : []
@@ -22,7 +23,7 @@ type Kind = 'User' | 'Group' | 'Role'
 /** Inline policies and managed policy attachments of a user, group or role, brought from `old` to `props`. */
 async function syncPolicies(ctx: ProvisionContext, kind: Kind, name: string, props: Props, old: Props = {}): Promise<void> {
   const iam = await ctx.clients.iam()
-  const m = (await sdk()) as unknown as Record<string, new (input: Record<string, unknown>) => never>
+  const m = (await iamSdk()) as unknown as Record<string, new (input: Record<string, unknown>) => never>
   const nameKey = `${kind}Name`
   const wanted = policies(props.Policies)
   const had = policies(old.Policies)
@@ -53,7 +54,7 @@ async function removePolicies(ctx: ProvisionContext, kind: Kind, name: string, p
 
 async function syncGroups(ctx: ProvisionContext, user: string, groups: string[], had: string[]): Promise<void> {
   const iam = await ctx.clients.iam()
-  const {AddUserToGroupCommand, RemoveUserFromGroupCommand} = await sdk()
+  const {AddUserToGroupCommand, RemoveUserFromGroupCommand} = await iamSdk()
   for (const group of groups) if (!had.includes(group)) await iam.send(new AddUserToGroupCommand({GroupName: group, UserName: user}))
   for (const group of had) {
     if (!groups.includes(group)) await iam.send(new RemoveUserFromGroupCommand({GroupName: group, UserName: user})).catch(ignoreMissing)
@@ -62,7 +63,7 @@ async function syncGroups(ctx: ProvisionContext, user: string, groups: string[],
 
 async function syncLoginProfile(ctx: ProvisionContext, user: string, profile: Props | undefined, old: Props | undefined): Promise<void> {
   const iam = await ctx.clients.iam()
-  const {CreateLoginProfileCommand, UpdateLoginProfileCommand, DeleteLoginProfileCommand} = await sdk()
+  const {CreateLoginProfileCommand, UpdateLoginProfileCommand, DeleteLoginProfileCommand} = await iamSdk()
   const reset = (p: Props) => p.PasswordResetRequired === true || p.PasswordResetRequired === 'true'
   if (profile && !old) {
     await iam.send(
@@ -83,7 +84,7 @@ export const user: ResourceProvider = {
   attributes: ['Arn'],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {CreateUserCommand, DeleteUserCommand} = await sdk()
+    const {CreateUserCommand, DeleteUserCommand} = await iamSdk()
     const name = str(props.UserName) ?? ctx.generateName({max: 64})
     const made = await iam.send(
       new CreateUserCommand({
@@ -106,7 +107,7 @@ export const user: ResourceProvider = {
   async update(ctx, props, old) {
     const name = ctx.physicalId!
     const iam = await ctx.clients.iam()
-    const {UpdateUserCommand} = await sdk()
+    const {UpdateUserCommand} = await iamSdk()
     if (str(props.Path) !== str(old.Path)) await iam.send(new UpdateUserCommand({UserName: name, NewPath: str(props.Path) ?? '/'}))
     await syncGroups(ctx, name, list(props.Groups), list(old.Groups))
     await syncLoginProfile(ctx, name, props.LoginProfile as Props | undefined, old.LoginProfile as Props | undefined)
@@ -115,7 +116,7 @@ export const user: ResourceProvider = {
   },
   async delete(ctx, name, props) {
     const iam = await ctx.clients.iam()
-    const {DeleteUserCommand} = await sdk()
+    const {DeleteUserCommand} = await iamSdk()
     try {
       await syncGroups(ctx, name, [], list(props.Groups))
       await syncLoginProfile(ctx, name, undefined, (props.LoginProfile as Props | undefined) ?? {})
@@ -132,7 +133,7 @@ export const group: ResourceProvider = {
   attributes: ['Arn'],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {CreateGroupCommand, DeleteGroupCommand} = await sdk()
+    const {CreateGroupCommand, DeleteGroupCommand} = await iamSdk()
     const name = str(props.GroupName) ?? ctx.generateName({max: 128})
     const made = await iam.send(new CreateGroupCommand({GroupName: name, Path: str(props.Path)}))
     try {
@@ -147,14 +148,14 @@ export const group: ResourceProvider = {
   async update(ctx, props, old) {
     const name = ctx.physicalId!
     const iam = await ctx.clients.iam()
-    const {UpdateGroupCommand} = await sdk()
+    const {UpdateGroupCommand} = await iamSdk()
     if (str(props.Path) !== str(old.Path)) await iam.send(new UpdateGroupCommand({GroupName: name, NewPath: str(props.Path) ?? '/'}))
     await syncPolicies(ctx, 'Group', name, props, old)
     return {physicalId: name, attributes: {Arn: arnOf(ctx, 'group', props.Path, name)}}
   },
   async delete(ctx, name, props) {
     const iam = await ctx.clients.iam()
-    const {DeleteGroupCommand} = await sdk()
+    const {DeleteGroupCommand} = await iamSdk()
     try {
       await removePolicies(ctx, 'Group', name, props)
       await iam.send(new DeleteGroupCommand({GroupName: name}))
@@ -170,7 +171,7 @@ export const role: ResourceProvider = {
   attributes: ['Arn', 'RoleId'],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {CreateRoleCommand, DeleteRoleCommand} = await sdk()
+    const {CreateRoleCommand, DeleteRoleCommand} = await iamSdk()
     const name = str(props.RoleName) ?? ctx.generateName({max: 64})
     const made = await iam.send(
       new CreateRoleCommand({
@@ -195,7 +196,7 @@ export const role: ResourceProvider = {
   async update(ctx, props, old) {
     const name = ctx.physicalId!
     const iam = await ctx.clients.iam()
-    const {UpdateAssumeRolePolicyCommand, UpdateRoleCommand} = await sdk()
+    const {UpdateAssumeRolePolicyCommand, UpdateRoleCommand} = await iamSdk()
     if (JSON.stringify(props.AssumeRolePolicyDocument) !== JSON.stringify(old.AssumeRolePolicyDocument)) {
       await iam.send(new UpdateAssumeRolePolicyCommand({RoleName: name, PolicyDocument: json(props.AssumeRolePolicyDocument)}))
     }
@@ -213,7 +214,7 @@ export const role: ResourceProvider = {
   },
   async delete(ctx, name, props) {
     const iam = await ctx.clients.iam()
-    const {DeleteRoleCommand} = await sdk()
+    const {DeleteRoleCommand} = await iamSdk()
     try {
       await removePolicies(ctx, 'Role', name, props)
       await iam.send(new DeleteRoleCommand({RoleName: name}))
@@ -243,7 +244,7 @@ export const inlinePolicy: ResourceProvider = {
 
 async function applyInline(ctx: ProvisionContext, props: Props, old: Props): Promise<void> {
   const iam = await ctx.clients.iam()
-  const m = (await sdk()) as unknown as Record<string, new (input: Record<string, unknown>) => never>
+  const m = (await iamSdk()) as unknown as Record<string, new (input: Record<string, unknown>) => never>
   for (const [kind, key] of [
     ['User', 'Users'],
     ['Group', 'Groups'],
@@ -272,7 +273,7 @@ async function applyInline(ctx: ProvisionContext, props: Props, old: Props): Pro
 
 async function attachManaged(ctx: ProvisionContext, arn: string, props: Props, old: Props): Promise<void> {
   const iam = await ctx.clients.iam()
-  const m = (await sdk()) as unknown as Record<string, new (input: Record<string, unknown>) => never>
+  const m = (await iamSdk()) as unknown as Record<string, new (input: Record<string, unknown>) => never>
   for (const [kind, key] of [
     ['User', 'Users'],
     ['Group', 'Groups'],
@@ -295,7 +296,7 @@ export const managedPolicy: ResourceProvider = {
   attributes: ['PolicyArn', 'PolicyId', 'DefaultVersionId', 'AttachmentCount', 'IsAttachable', 'CreateDate', 'UpdateDate'],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {CreatePolicyCommand, DeletePolicyCommand} = await sdk()
+    const {CreatePolicyCommand, DeletePolicyCommand} = await iamSdk()
     const name = str(props.ManagedPolicyName) ?? ctx.generateName({max: 128})
     const made = await iam.send(
       new CreatePolicyCommand({
@@ -318,7 +319,7 @@ export const managedPolicy: ResourceProvider = {
   async update(ctx, props, old) {
     const arn = ctx.physicalId!
     const iam = await ctx.clients.iam()
-    const {CreatePolicyVersionCommand, ListPolicyVersionsCommand, DeletePolicyVersionCommand} = await sdk()
+    const {CreatePolicyVersionCommand, ListPolicyVersionsCommand, DeletePolicyVersionCommand} = await iamSdk()
     let attributes = ctx.attributes
     if (JSON.stringify(props.PolicyDocument) !== JSON.stringify(old.PolicyDocument)) {
       const versions = await iam.send(new ListPolicyVersionsCommand({PolicyArn: arn}))
@@ -337,7 +338,7 @@ export const managedPolicy: ResourceProvider = {
   },
   async delete(ctx, arn, props) {
     const iam = await ctx.clients.iam()
-    const {DeletePolicyCommand, ListPolicyVersionsCommand, DeletePolicyVersionCommand} = await sdk()
+    const {DeletePolicyCommand, ListPolicyVersionsCommand, DeletePolicyVersionCommand} = await iamSdk()
     try {
       await attachManaged(ctx, arn, {}, props)
       const versions = await iam.send(new ListPolicyVersionsCommand({PolicyArn: arn}))
@@ -357,7 +358,7 @@ export const instanceProfile: ResourceProvider = {
   attributes: ['Arn'],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand} = await sdk()
+    const {CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand} = await iamSdk()
     const name = str(props.InstanceProfileName) ?? ctx.generateName({max: 128})
     const made = await iam.send(new CreateInstanceProfileCommand({InstanceProfileName: name, Path: str(props.Path)}))
     for (const roleName of list(props.Roles))
@@ -366,7 +367,7 @@ export const instanceProfile: ResourceProvider = {
   },
   async update(ctx, props, old) {
     const iam = await ctx.clients.iam()
-    const {AddRoleToInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand} = await sdk()
+    const {AddRoleToInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand} = await iamSdk()
     const name = ctx.physicalId!
     for (const r of list(old.Roles)) {
       if (!list(props.Roles).includes(r))
@@ -378,7 +379,7 @@ export const instanceProfile: ResourceProvider = {
   },
   async delete(ctx, name, props) {
     const iam = await ctx.clients.iam()
-    const {DeleteInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand} = await sdk()
+    const {DeleteInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand} = await iamSdk()
     try {
       for (const r of list(props.Roles))
         await iam.send(new RemoveRoleFromInstanceProfileCommand({InstanceProfileName: name, RoleName: r})).catch(ignoreMissing)
@@ -395,7 +396,7 @@ export const accessKey: ResourceProvider = {
   attributes: ['SecretAccessKey'],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {CreateAccessKeyCommand, UpdateAccessKeyCommand} = await sdk()
+    const {CreateAccessKeyCommand, UpdateAccessKeyCommand} = await iamSdk()
     const made = await iam.send(new CreateAccessKeyCommand({UserName: String(props.UserName)}))
     const key = made.AccessKey!
     if (props.Status === 'Inactive') {
@@ -405,7 +406,7 @@ export const accessKey: ResourceProvider = {
   },
   async update(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {UpdateAccessKeyCommand} = await sdk()
+    const {UpdateAccessKeyCommand} = await iamSdk()
     await iam.send(
       new UpdateAccessKeyCommand({
         UserName: String(props.UserName),
@@ -417,7 +418,7 @@ export const accessKey: ResourceProvider = {
   },
   async delete(ctx, id, props) {
     const iam = await ctx.clients.iam()
-    const {DeleteAccessKeyCommand} = await sdk()
+    const {DeleteAccessKeyCommand} = await iamSdk()
     await iam.send(new DeleteAccessKeyCommand({UserName: String(props.UserName), AccessKeyId: id})).catch(ignoreMissing)
   },
 }
@@ -427,13 +428,13 @@ export const userToGroupAddition: ResourceProvider = {
   attributes: [],
   async create(ctx, props) {
     const iam = await ctx.clients.iam()
-    const {AddUserToGroupCommand} = await sdk()
+    const {AddUserToGroupCommand} = await iamSdk()
     for (const name of list(props.Users)) await iam.send(new AddUserToGroupCommand({GroupName: String(props.GroupName), UserName: name}))
     return {physicalId: ctx.generateName({max: 128})}
   },
   async update(ctx, props, old) {
     const iam = await ctx.clients.iam()
-    const {AddUserToGroupCommand, RemoveUserFromGroupCommand} = await sdk()
+    const {AddUserToGroupCommand, RemoveUserFromGroupCommand} = await iamSdk()
     const group = String(props.GroupName)
     if (String(old.GroupName) !== group) {
       for (const name of list(old.Users))
@@ -450,7 +451,7 @@ export const userToGroupAddition: ResourceProvider = {
   },
   async delete(ctx, _id, props) {
     const iam = await ctx.clients.iam()
-    const {RemoveUserFromGroupCommand} = await sdk()
+    const {RemoveUserFromGroupCommand} = await iamSdk()
     for (const name of list(props.Users))
       await iam.send(new RemoveUserFromGroupCommand({GroupName: String(props.GroupName), UserName: name})).catch(ignoreMissing)
   },

@@ -4,7 +4,9 @@
  * Lambda. A function's name change replaces it; code and configuration are
  * updated in place. Every change to a permission replaces it.
  */
+
 import {inlineZip} from '../cfn-response.js'
+import {sdk} from './clients.js'
 import {isNotFound, type ProvisionContext, ProvisionError, type ResourceProvider, str} from './types.js'
 
 type Props = Record<string, unknown>
@@ -46,7 +48,7 @@ const configOf = (props: Props) => ({
 /** CloudFormation waits for a new or updated function to be Active before it moves on. */
 async function settled(ctx: ProvisionContext, name: string): Promise<Record<string, unknown>> {
   const lambda = await ctx.clients.lambda()
-  const {GetFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
+  const {GetFunctionConfigurationCommand} = await sdk.lambda()
   for (let i = 0; ; i++) {
     const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: name}))
     if (config.State === 'Failed') throw new ProvisionError(`Function ${name} failed to become active: ${config.StateReason ?? ''}`)
@@ -62,7 +64,7 @@ export const lambdaFunction: ResourceProvider = {
   attributes: ['Arn', 'SnapStartResponse.ApplyOn', 'SnapStartResponse.OptimizationStatus'],
   async create(ctx, props) {
     const lambda = await ctx.clients.lambda()
-    const {CreateFunctionCommand} = await import('@aws-sdk/client-lambda')
+    const {CreateFunctionCommand} = await sdk.lambda()
     const name = str(props.FunctionName) ?? ctx.generateName({max: 64})
     const tags = Array.isArray(props.Tags) ? Object.fromEntries(props.Tags.map((t) => [String(t.Key), String(t.Value)])) : undefined
     const made = await lambda.send(
@@ -73,7 +75,7 @@ export const lambdaFunction: ResourceProvider = {
   },
   async update(ctx, props, old) {
     const lambda = await ctx.clients.lambda()
-    const {UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
+    const {UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand} = await sdk.lambda()
     const name = ctx.physicalId!
     const {Code: code, Tags: _tags, ...rest} = props
     const {Code: oldCode, Tags: _oldTags, ...oldRest} = old
@@ -89,7 +91,7 @@ export const lambdaFunction: ResourceProvider = {
   },
   async delete(ctx, name) {
     const lambda = await ctx.clients.lambda()
-    const {DeleteFunctionCommand} = await import('@aws-sdk/client-lambda')
+    const {DeleteFunctionCommand} = await sdk.lambda()
     await lambda.send(new DeleteFunctionCommand({FunctionName: name})).catch((error) => {
       if (!isNotFound(error)) throw error
     })
@@ -102,7 +104,7 @@ export const permission: ResourceProvider = {
   attributes: [],
   async create(ctx, props) {
     const lambda = await ctx.clients.lambda()
-    const {AddPermissionCommand} = await import('@aws-sdk/client-lambda')
+    const {AddPermissionCommand} = await sdk.lambda()
     const id = ctx.generateName({max: 100})
     await lambda.send(
       new AddPermissionCommand({
@@ -121,7 +123,7 @@ export const permission: ResourceProvider = {
   },
   async delete(ctx, id, props) {
     const lambda = await ctx.clients.lambda()
-    const {RemovePermissionCommand} = await import('@aws-sdk/client-lambda')
+    const {RemovePermissionCommand} = await sdk.lambda()
     await lambda.send(new RemovePermissionCommand({FunctionName: String(props.FunctionName), StatementId: id})).catch((error) => {
       if (!isNotFound(error)) throw error
     })

@@ -3,6 +3,7 @@
  * name change replaces it; everything else is applied in place. Deleting a
  * bucket that still holds objects fails as on AWS (BucketNotEmpty).
  */
+import {sdk as sdks} from './clients.js'
 import {type Attributes, json, type ProvisionContext, ProvisionError, type ResourceProvider, tagList} from './types.js'
 
 type Props = Record<string, unknown>
@@ -55,7 +56,7 @@ const SERVED_BUCKET_PROPERTIES = new Set([
 
 async function configure(ctx: ProvisionContext, name: string, props: Props, old: Props | undefined): Promise<void> {
   const s3 = await ctx.clients.s3()
-  const sdk = await import('@aws-sdk/client-s3')
+  const sdk = await sdks.s3()
   const changed = (key: string) => old === undefined || JSON.stringify(props[key]) !== JSON.stringify(old[key])
   if (changed('PublicAccessBlockConfiguration')) {
     const block = props.PublicAccessBlockConfiguration as Props | undefined
@@ -146,7 +147,7 @@ export const bucket: ResourceProvider = {
     checkServed(props)
     const name = props.BucketName === undefined ? ctx.generateName({max: 63, lowercase: true}) : String(props.BucketName)
     const s3 = await ctx.clients.s3()
-    const {CreateBucketCommand} = await import('@aws-sdk/client-s3')
+    const {CreateBucketCommand} = await sdks.s3()
     await s3.send(
       new CreateBucketCommand({
         Bucket: name,
@@ -157,7 +158,7 @@ export const bucket: ResourceProvider = {
       await configure(ctx, name, props, undefined)
     } catch (error) {
       // A half-configured bucket is not left behind: CloudFormation would not know it exists.
-      const {DeleteBucketCommand} = await import('@aws-sdk/client-s3')
+      const {DeleteBucketCommand} = await sdks.s3()
       await s3.send(new DeleteBucketCommand({Bucket: name})).catch(() => undefined)
       throw error
     }
@@ -171,7 +172,7 @@ export const bucket: ResourceProvider = {
   },
   async delete(ctx, physicalId) {
     const s3 = await ctx.clients.s3()
-    const {DeleteBucketCommand} = await import('@aws-sdk/client-s3')
+    const {DeleteBucketCommand} = await sdks.s3()
     await s3.send(new DeleteBucketCommand({Bucket: physicalId}))
   },
 }
@@ -182,19 +183,19 @@ export const bucketPolicy: ResourceProvider = {
   attributes: [],
   async create(ctx, props) {
     const s3 = await ctx.clients.s3()
-    const {PutBucketPolicyCommand} = await import('@aws-sdk/client-s3')
+    const {PutBucketPolicyCommand} = await sdks.s3()
     await s3.send(new PutBucketPolicyCommand({Bucket: String(props.Bucket), Policy: json(props.PolicyDocument)}))
     return {physicalId: ctx.generateName({max: 128})}
   },
   async update(ctx, props) {
     const s3 = await ctx.clients.s3()
-    const {PutBucketPolicyCommand} = await import('@aws-sdk/client-s3')
+    const {PutBucketPolicyCommand} = await sdks.s3()
     await s3.send(new PutBucketPolicyCommand({Bucket: String(props.Bucket), Policy: json(props.PolicyDocument)}))
     return {physicalId: ctx.physicalId!}
   },
   async delete(ctx, _physicalId, props) {
     const s3 = await ctx.clients.s3()
-    const {DeleteBucketPolicyCommand} = await import('@aws-sdk/client-s3')
+    const {DeleteBucketPolicyCommand} = await sdks.s3()
     await s3.send(new DeleteBucketPolicyCommand({Bucket: String(props.Bucket)}))
   },
 }

@@ -5,6 +5,7 @@
  * replaces; values and the description change in place; delete is immediate
  * (no recovery window), as CloudFormation deletes secrets.
  */
+import {sdk} from './clients.js'
 import {isNotFound, type ProvisionContext, ProvisionError, type ResourceProvider, str, tagList} from './types.js'
 
 type Props = Record<string, unknown>
@@ -17,7 +18,7 @@ async function secretValue(ctx: ProvisionContext, props: Props): Promise<string 
   const spec = props.GenerateSecretString as Props | undefined
   if (!spec) return undefined
   const secrets = await ctx.clients.secrets()
-  const {GetRandomPasswordCommand} = await import('@aws-sdk/client-secrets-manager')
+  const {GetRandomPasswordCommand} = await sdk.secrets()
   const flag = (key: string) => (spec[key] === undefined ? undefined : spec[key] === true || spec[key] === 'true')
   const random = await secrets.send(
     new GetRandomPasswordCommand({
@@ -52,7 +53,7 @@ export const secret: ResourceProvider = {
   attributes: ['Id'],
   async create(ctx, props) {
     const secrets = await ctx.clients.secrets()
-    const {CreateSecretCommand} = await import('@aws-sdk/client-secrets-manager')
+    const {CreateSecretCommand} = await sdk.secrets()
     const name = str(props.Name) ?? ctx.generateName({max: 512, separator: '-'})
     const value = await secretValue(ctx, props)
     const made = await secrets.send(
@@ -68,7 +69,7 @@ export const secret: ResourceProvider = {
   },
   async update(ctx, props, old) {
     const secrets = await ctx.clients.secrets()
-    const {PutSecretValueCommand, UpdateSecretCommand} = await import('@aws-sdk/client-secrets-manager')
+    const {PutSecretValueCommand, UpdateSecretCommand} = await sdk.secrets()
     const arn = ctx.physicalId!
     if (props.Description !== old.Description || props.KmsKeyId !== old.KmsKeyId) {
       await secrets.send(new UpdateSecretCommand({SecretId: arn, Description: str(props.Description) ?? '', KmsKeyId: str(props.KmsKeyId)}))
@@ -81,7 +82,7 @@ export const secret: ResourceProvider = {
   },
   async delete(ctx, arn) {
     const secrets = await ctx.clients.secrets()
-    const {DeleteSecretCommand} = await import('@aws-sdk/client-secrets-manager')
+    const {DeleteSecretCommand} = await sdk.secrets()
     await secrets.send(new DeleteSecretCommand({SecretId: arn, ForceDeleteWithoutRecovery: true})).catch((error) => {
       if (!isNotFound(error)) throw error
     })

@@ -1,4 +1,5 @@
 /** AWS::SSM::Parameter over the emulated SSM: the name replaces; value, type and description change in place. */
+import {sdk} from './clients.js'
 import {isNotFound, type ProvisionContext, ProvisionError, type ResourceProvider, str} from './types.js'
 
 type Props = Record<string, unknown>
@@ -8,7 +9,7 @@ async function put(ctx: ProvisionContext, name: string, props: Props, overwrite:
   if (type === 'SecureString')
     throw new ProvisionError('SecureString parameters cannot be created by CloudFormation (AWS refuses them too)')
   const ssm = await ctx.clients.ssm()
-  const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
+  const {PutParameterCommand} = await sdk.ssm()
   const tags =
     props.Tags && typeof props.Tags === 'object'
       ? Object.entries(props.Tags as Props).map(([Key, Value]) => ({Key, Value: String(Value)}))
@@ -43,7 +44,7 @@ export const parameter: ResourceProvider = {
   },
   async delete(ctx, name) {
     const ssm = await ctx.clients.ssm()
-    const {DeleteParameterCommand} = await import('@aws-sdk/client-ssm')
+    const {DeleteParameterCommand} = await sdk.ssm()
     await ssm.send(new DeleteParameterCommand({Name: name})).catch((error) => {
       if (!isNotFound(error)) throw error
     })
