@@ -46,6 +46,9 @@ export interface SubmitContext {
 class Refusal extends Error {}
 
 const ACTIVE_STATES = ['pending', 'running', 'stopping', 'shutting-down']
+/** The EC2 states in which the monitor ends an instance, and the SSM statuses of a finished command (monitor.ts). */
+const ENDING_STATES = ['stopping', 'stopped', 'shutting-down', 'terminated']
+const FINISHED_COMMAND = ['Success', 'Failed', 'TimedOut', 'Cancelled']
 
 export async function handleUpload(upload: S3Upload, ctx: SubmitContext): Promise<Outcome> {
   const s = ctx.settings
@@ -100,10 +103,13 @@ export async function handleUpload(upload: S3Upload, ctx: SubmitContext): Promis
     for (const note of limits.notes) steps.add(`note: ${note}`)
     const price = await priceOf(record.instanceType, s.REGION)
     if (!price.exact) steps.add(`note: ${price.source}`)
-    await checkBudget(bucket, ctx, group, datasets.length, price.price, limits.durationMinutes, steps)
     const ec2 = await ctx.clients.ec2()
-    await checkDeployLimit(ec2, s, datasets.length)
-    const rootVolume = await imageRootVolume(ec2, s.AMI, limits.datasetSizeGb)
+    // Independent reads at once; a refusal is still the first in this order (budget, deploy limit, image).
+    const [, , rootVolume] = await inOrder([
+      checkBudget(bucket, ctx, group, datasets.length, price.price, limits.durationMinutes, steps),
+      checkDeployLimit(ec2, s, datasets.length),
+      imageRootVolume(ec2, s.AMI, limits.datasetSizeGb),
+    ] as const)
     if (!s.LAUNCH) {
       // LAUNCH false: a dry run, everything checked and nothing launched.
       record.state = 'dry run'
@@ -119,6 +125,16 @@ export async function handleUpload(upload: S3Upload, ctx: SubmitContext): Promis
     if (error instanceof Refusal) return refuse(error.message)
     throw error
   }
+}
+
+/**
+ * Awaits every promise, then answers their values or throws the first failure in the list's order (not in
+ * time): independent steps run at once, and what they report stays what running them one by one would.
+ */
+async function inOrder<T extends readonly unknown[]>(promises: {[K in keyof T]: Promise<T[K]>}): Promise<T> {
+  const settled = await Promise.allSettled(promises)
+  for (const result of settled) if (result.status === 'rejected') throw result.reason
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 /** A submit file whose timestamp cannot name a job still gets a certificate: named from the upload. */
@@ -148,13 +164,15 @@ async function checkInputs(bucket: Bucket, group: string, configKey: string, dat
     if (groupOf(key) !== group) throw new Refusal(`${key} is not in group ${group}'s folder: a job reads only its own group's data`)
   }
   const missing: string[] = []
-  await Promise.all(
-    datasets.map(async (key) => {
-      if (!(await bucket.dataExists(key))) missing.push(key)
-    }),
-  )
+  const [, configText] = await inOrder([
+    Promise.all(
+      datasets.map(async (key) => {
+        if (!(await bucket.dataExists(key))) missing.push(key)
+      }),
+    ),
+    bucket.getText(configKey),
+  ] as const)
   if (missing.length > 0) throw new Refusal(`data file${missing.length > 1 ? 's' : ''} not found: ${missing.sort().join(', ')}`)
-  const configText = await bucket.getText(configKey)
   if (configText === undefined) throw new Refusal(`${s.MISSING_CONFIG_ERROR} (config ${configKey} not found)`)
   const read = readJobLimits(configKey, configText)
   if (!read.ok) throw new Refusal(read.reason)
@@ -208,18 +226,17 @@ async function budgetOf(ctx: SubmitContext, group: string): Promise<{budget: num
 
 async function checkBudget(bucket: Bucket, ctx: SubmitContext, group: string, n: number, price: number, minutes: number, steps: Steps) {
   const s = ctx.settings
-  const {budget, source} = await budgetOf(ctx, group)
+  const readAll = async (prefix: string) => mapLimited(await bucket.list(prefix), 16, (key) => bucket.getJson<CostRecord>(key))
+  const [{budget, source}, past, active] = await inOrder([
+    budgetOf(ctx, group),
+    readAll(groupCostPrefix(s.LOGDIR, group)),
+    readAll(activePrefix(s.LOGDIR)),
+  ] as const)
   const now = (ctx.now ?? (() => new Date()))()
   let spent = 0
-  for (const key of await bucket.list(groupCostPrefix(s.LOGDIR, group))) {
-    const rec = await bucket.getJson<CostRecord>(key)
-    if (rec && Number.isFinite(rec.cost)) spent += rec.cost
-  }
+  for (const rec of past) if (rec && Number.isFinite(rec.cost)) spent += rec.cost
   let running = 0
-  for (const key of await bucket.list(activePrefix(s.LOGDIR))) {
-    const rec = await bucket.getJson<CostRecord>(key)
-    if (rec?.group === group) running += Math.max(costOf(rec, now), (rec.price * rec.durationMinutes) / 60)
-  }
+  for (const rec of active) if (rec?.group === group) running += Math.max(costOf(rec, now), (rec.price * rec.durationMinutes) / 60)
   const projected = (n * price * minutes) / 60
   const total = spent + running + projected
   const usd = (x: number) => `$${x.toFixed(2)}`
@@ -230,6 +247,20 @@ async function checkBudget(bucket: Bucket, ctx: SubmitContext, group: string, n:
     )
   }
   steps.add(`budget: ${usd(total)} of ${usd(budget)} (${source}) with this job's ${usd(projected)}`)
+}
+
+/** Maps with at most `limit` calls in flight (a group's cost records can be many). */
+async function mapLimited<T, R>(items: T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await map(items[i]!)
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, lane))
+  return out
 }
 
 async function checkDeployLimit(ec2: EC2Client, s: SubmitSettings, n: number): Promise<void> {
@@ -370,43 +401,47 @@ async function launch(l: Launch): Promise<Outcome> {
     )
     steps.add(`launched ${ids.length} ${instanceType} instance(s) of ${s.AMI}: ${ids.join(', ')}`)
     const start = l.now().toISOString()
-    await Promise.all(
-      record.datasets.map(async (d, i) => {
-        const cost: CostRecord = {
-          instanceId: d.instanceId!,
-          pipeline: s.PIPELINE_NAME,
-          group: record.group,
-          job: record.jobId,
-          jobPrefix: paths.prefix,
-          dataset: d.dataKey,
-          instanceType,
-          price: l.price,
-          durationMinutes: l.limits.durationMinutes,
-          start,
-          cost: 0,
-        }
-        await bucket.putJson(activeRecordKey(s.LOGDIR, d.instanceId!), cost)
-        await bucket.putJson(d.statusKey, statusOf(record, i, 'INITIALIZING', 'instance launched', l.now()))
-      }),
-    )
-    record.state = 'running'
-    await bucket.putJson(paths.record, record)
-
-    if (s.MONITOR && s.MONITOR_FUNCTION_ARN) {
-      record.ruleName = jobRuleName(s.JOB_RULE_PREFIX, record.jobId.slice(record.jobId.lastIndexOf('_') + 1))
-      await putRule(ctx, record.ruleName, ids, record.jobId)
-      ruleCreated = true
-      steps.add(`monitoring rule ${record.ruleName} created`)
-    } else if (s.MONITOR) {
-      steps.add('note: MONITOR is on but the template gave no MONITOR_FUNCTION_ARN: no monitoring rule')
+    const records = async () => {
+      await Promise.all(
+        record.datasets.map(async (d, i) => {
+          const cost: CostRecord = {
+            instanceId: d.instanceId!,
+            pipeline: s.PIPELINE_NAME,
+            group: record.group,
+            job: record.jobId,
+            jobPrefix: paths.prefix,
+            dataset: d.dataKey,
+            instanceType,
+            price: l.price,
+            durationMinutes: l.limits.durationMinutes,
+            start,
+            cost: 0,
+          }
+          await Promise.all([
+            bucket.putJson(activeRecordKey(s.LOGDIR, d.instanceId!), cost),
+            bucket.putJson(d.statusKey, statusOf(record, i, 'INITIALIZING', 'instance launched', l.now())),
+          ])
+        }),
+      )
+      record.state = 'running'
+      await bucket.putJson(paths.record, record)
     }
-
-    await waitRunning(ec2, ids, ctx)
+    const monitored = s.MONITOR && s.MONITOR_FUNCTION_ARN
+    if (monitored) record.ruleName = jobRuleName(s.JOB_RULE_PREFIX, record.jobId.slice(record.jobId.lastIndexOf('_') + 1))
+    const rule = async () => {
+      if (!monitored) return
+      await putRule(ctx, record.ruleName!, ids, record.jobId)
+      ruleCreated = true
+    }
+    // The records, the job's rule and the wait for the instances are independent: at once. The rule still exists
+    // before any command is sent, so the monitor sees every command's status change.
+    await inOrder([records(), rule(), waitRunning(ec2, ids, ctx)] as const)
+    if (monitored) steps.add(`monitoring rule ${record.ruleName} created`)
+    else if (s.MONITOR) steps.add('note: MONITOR is on but the template gave no MONITOR_FUNCTION_ARN: no monitoring rule')
     steps.add('instances running')
     const commands = await sendCommands(l)
     steps.add(`sent ${commands.length} command(s): ${commands.join(', ')}`)
-    await bucket.putJson(paths.record, record)
-    await writeCertificate(bucket, paths.certificate, record)
+    await Promise.all([bucket.putJson(paths.record, record), writeCertificate(bucket, paths.certificate, record)])
     return {outcome: 'launched', jobId: record.jobId, instances: ids, commands}
   } catch (error) {
     const reason = errorMessage(error)
@@ -423,10 +458,15 @@ async function putRule(ctx: SubmitContext, name: string, instanceIds: string[], 
       Name: name,
       Description: `ncap job ${job}: its instances' state changes and commands`.slice(0, 512),
       State: 'ENABLED',
+      // Only the changes the monitor acts on: an instance ending, a command finishing. A launch's pending/running
+      // and a command's Pending/InProgress change nothing, so they wake no monitor (the schedule still sweeps).
       EventPattern: JSON.stringify({
         source: ['aws.ec2', 'aws.ssm'],
         'detail-type': ['EC2 Instance State-change Notification', 'EC2 Command Invocation Status-change Notification'],
-        detail: {'instance-id': instanceIds},
+        detail: {
+          'instance-id': instanceIds,
+          $or: [{state: ENDING_STATES}, {status: FINISHED_COMMAND}],
+        },
       }),
     }),
   )
@@ -443,6 +483,8 @@ function deadline(ctx: SubmitContext): number {
 async function waitRunning(ec2: EC2Client, ids: string[], ctx: SubmitContext): Promise<void> {
   const {DescribeInstancesCommand} = await import('@aws-sdk/client-ec2')
   const until = deadline(ctx)
+  // EC2's own waiter polls too (every 15 s); a gentler growth from 50 ms finds a local instance soon after it runs
+  // (at most a third late) and still settles to one call every 2 s for an instance that takes its time on AWS.
   let pause = 50
   for (;;) {
     const out = await ec2.send(new DescribeInstancesCommand({InstanceIds: ids}))
@@ -452,7 +494,7 @@ async function waitRunning(ec2: EC2Client, ids: string[], ctx: SubmitContext): P
     if (states.length === ids.length && states.every((x) => x.state === 'running')) return
     if (Date.now() > until) throw new Error(`instances not running before the submit function's timeout (${ids.join(', ')})`)
     await sleep(pause)
-    pause = Math.min(pause * 2, 5000)
+    pause = Math.min(pause * 1.5, 2000)
   }
 }
 
@@ -486,10 +528,14 @@ async function sendCommands(l: Launch): Promise<string[]> {
           const id = out.Command?.CommandId
           if (!id) throw new Error(`SendCommand returned no command id for ${d.instanceId}`)
           d.commandId = id
-          await bucket.putJson(d.statusKey, statusOf(record, i, 'IN PROGRESS', 'command sent', l.now(), command))
           const activeKey = activeRecordKey(s.LOGDIR, d.instanceId!)
-          const active = await bucket.getJson<CostRecord>(activeKey)
-          if (active) await bucket.putJson(activeKey, {...active, commandId: id})
+          await Promise.all([
+            bucket.putJson(d.statusKey, statusOf(record, i, 'IN PROGRESS', 'command sent', l.now(), command)),
+            // The monitor reads the command id from the active record: written as soon as it is known.
+            bucket
+              .getJson<CostRecord>(activeKey)
+              .then((active) => (active ? bucket.putJson(activeKey, {...active, commandId: id}) : undefined)),
+          ])
           return id
         } catch (error) {
           // An instance just launched is not yet registered with SSM on AWS: retry until it is.
