@@ -152,6 +152,9 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
   const job = jobPaths(s.BUCKET_NAME, active.group, s.OUTDIR, active.job)
   const sKey = statusKey(job, active.dataset)
   const ec2 = await ctx.clients.ec2()
+  // The command's invocation is read beside the instance and the status (used only when the status is not final yet).
+  const reading = active.commandId ? invocation(ctx, active.commandId, instanceId) : Promise.resolve(undefined)
+  reading.catch(() => undefined)
   const [instance, status] = await Promise.all([describe(ec2, instanceId), bucket.getJson<DatasetStatus>(sKey)])
   const now = ctx.now
   let ended = ENDED.has(instance.state)
@@ -160,6 +163,7 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
   // Past its timeout tag, an instance still up is stopped or terminated, whatever its command did: its status is
   // written first, so that the monitor woken by the stop itself finds it final and leaves the reason alone.
   let timedOut = ''
+  let statusWrite: Promise<void> | undefined
   if (!ended) {
     const launched = instance.launchTime ?? new Date(active.start)
     const minutes = instance.timeoutMinutes ?? active.durationMinutes
@@ -185,7 +189,7 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
       job_start: active.start,
       time: now.toISOString(),
     }
-    const inv = active.commandId ? await invocation(ctx, active.commandId, instanceId) : undefined
+    const inv = await reading
     let next: DatasetStatus | undefined
     if (inv && COMMAND_DONE.has(inv.status)) {
       const tails = await outputTail(bucket, job, active.commandId!, instanceId, inv)
@@ -209,18 +213,24 @@ async function reconcile(bucket: Bucket, instanceId: string, ctx: MonitorContext
     if (next) {
       next.time = now.toISOString()
       if (isFinal(next)) next.job_finish = now.toISOString()
-      await bucket.putJson(sKey, next)
+      statusWrite = bucket.putJson(sKey, next)
       changed.push(`status ${next.status}`)
     }
   }
-  if (timedOut) await stopOrTerminate(ec2, instanceId, s.SHUTDOWN_BEHAVIOR)
+  if (timedOut) {
+    // The status first: the monitor woken by the stop itself must find it final.
+    await statusWrite
+    await stopOrTerminate(ec2, instanceId, s.SHUTDOWN_BEHAVIOR)
+  }
 
   if (ended) {
     const record: CostRecord = {...active, end: now.toISOString(), cost: costOf(active, now), endReason}
-    await bucket.putJson(groupCostKey(s.LOGDIR, active.group, instanceId), record)
+    // The status and the cost record at once; the active record goes only after both (a monitor that then finds
+    // no active instance ends the job from final statuses, and no cost is lost).
+    await Promise.all([statusWrite, bucket.putJson(groupCostKey(s.LOGDIR, active.group, instanceId), record)])
     await bucket.delete(activeKey)
     changed.push('ended')
-  }
+  } else await statusWrite
   if (changed.length > 0) await afterChange(bucket, job, ctx, ended)
   return {instanceId, changed}
 }
