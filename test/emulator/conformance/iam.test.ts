@@ -125,6 +125,11 @@ const steps: Step[] = [
   // Groups
   ok('CreateGroup', {GroupName: 'conf-team', Path: '/conf/'}),
   fails('CreateGroup', {GroupName: 'conf-team'}, 'EntityAlreadyExistsException'),
+  ok('CreateGroup', {GroupName: 'conf-renamed'}),
+  ok('UpdateGroup', {GroupName: 'conf-renamed', NewGroupName: 'conf-renamed2', NewPath: '/conf/'}),
+  fails('UpdateGroup', {GroupName: 'conf-renamed'}, 'NoSuchEntityException'),
+  fails('UpdateGroup', {GroupName: 'conf-renamed2', NewGroupName: 'conf-team'}, 'EntityAlreadyExistsException'),
+  ok('DeleteGroup', {GroupName: 'conf-renamed2'}),
   ok('AddUserToGroup', {GroupName: 'conf-team', ...alice}),
   fails('AddUserToGroup', {GroupName: 'conf-team', ...nobody}, 'NoSuchEntityException'),
   ok('GetGroup', {GroupName: 'conf-team'}),

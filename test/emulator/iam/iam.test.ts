@@ -91,6 +91,53 @@ test('groups: members, groups for user, list, pagination with Marker/MaxItems', 
   await rejects(t, client.send(new iam.ListUsersCommand({MaxItems: 0})), 'ValidationError', 400)
 })
 
+test('UpdateGroup renames a group and moves its path: members, policies and id follow; the old name is gone', async (t) => {
+  await client.send(new iam.CreateGroupCommand({GroupName: 'before'}))
+  await client.send(new iam.CreateUserCommand({UserName: 'mover'}))
+  await client.send(new iam.AddUserToGroupCommand({GroupName: 'before', UserName: 'mover'}))
+  await client.send(new iam.PutGroupPolicyCommand({GroupName: 'before', PolicyName: 'p', PolicyDocument: s3Read}))
+  const id = (await client.send(new iam.GetGroupCommand({GroupName: 'before'}))).Group!.GroupId
+  await client.send(new iam.UpdateGroupCommand({GroupName: 'before', NewGroupName: 'after', NewPath: '/moved/'}))
+  const after = await client.send(new iam.GetGroupCommand({GroupName: 'after'}))
+  t.is(after.Group!.Arn, 'arn:aws:iam::000000000000:group/moved/after')
+  t.is(after.Group!.GroupId, id)
+  t.deepEqual(
+    after.Users!.map((u) => u.UserName),
+    ['mover'],
+  )
+  t.deepEqual(
+    (await client.send(new iam.ListGroupsForUserCommand({UserName: 'mover'}))).Groups!.map((g) => g.GroupName),
+    ['after'],
+  )
+  t.deepEqual((await client.send(new iam.ListGroupPoliciesCommand({GroupName: 'after'}))).PolicyNames, ['p'])
+  await rejects(t, client.send(new iam.GetGroupCommand({GroupName: 'before'})), 'NoSuchEntityException', 404)
+  await client.send(new iam.CreateGroupCommand({GroupName: 'taken'}))
+  await rejects(
+    t,
+    client.send(new iam.UpdateGroupCommand({GroupName: 'after', NewGroupName: 'TAKEN'})),
+    'EntityAlreadyExistsException',
+    409,
+  )
+})
+
+test('names that are also Object members (constructor, __proto__, toString) are plain IAM names for users, groups and policies', async (t) => {
+  for (const name of ['constructor', '__proto__', 'toString']) {
+    await rejects(t, client.send(new iam.GetUserCommand({UserName: name})), 'NoSuchEntityException', 404)
+    await client.send(new iam.CreateUserCommand({UserName: name}))
+    t.is((await client.send(new iam.GetUserCommand({UserName: name}))).User!.UserName, name)
+    await client.send(new iam.CreateGroupCommand({GroupName: `g${name}`}))
+    await client.send(new iam.AddUserToGroupCommand({GroupName: `g${name}`, UserName: name}))
+    await client.send(new iam.PutUserPolicyCommand({UserName: name, PolicyName: name, PolicyDocument: s3Read}))
+    t.deepEqual((await client.send(new iam.ListUserPoliciesCommand({UserName: name}))).PolicyNames, [name])
+    t.is(decodeURIComponent((await client.send(new iam.GetUserPolicyCommand({UserName: name, PolicyName: name}))).PolicyDocument!), s3Read)
+  }
+  const listed = (await client.send(new iam.ListUsersCommand({}))).Users!.map((u) => u.UserName)
+  t.true(
+    ['constructor', '__proto__', 'toString'].every((name) => listed.includes(name)),
+    listed.join(' '),
+  )
+})
+
 test('inline policies of users, groups and roles: put, get (URL-encoded document), list, delete; malformed refused', async (t) => {
   await client.send(new iam.CreateUserCommand({UserName: 'ivy'}))
   await client.send(new iam.CreateGroupCommand({GroupName: 'ivies'}))

@@ -240,6 +240,15 @@ const OPERATIONS: Record<string, Operation> = {
     resource: everyOf('group'),
     run: ({state, params}) => page(params, 'Groups', users.listGroups(state, {PathPrefix: text(params, 'PathPrefix')})),
   }),
+  UpdateGroup: {
+    resource: groupArn,
+    run: ({state, params}) =>
+      void users.updateGroup(state, {
+        GroupName: need(params, 'GroupName'),
+        NewGroupName: text(params, 'NewGroupName'),
+        NewPath: text(params, 'NewPath'),
+      }),
+  },
   DeleteGroup: {resource: groupArn, run: ({state, params}) => void users.deleteGroup(state, {GroupName: need(params, 'GroupName')})},
   AddUserToGroup: {
     resource: groupArn,

@@ -136,7 +136,32 @@ export interface IamData {
   sessions: Record<string, SessionRecord>
 }
 
-export const emptyData = (): IamData => ({users: {}, groups: {}, roles: {}, policies: {}, instanceProfiles: {}, sessions: {}})
+/**
+ * A name-keyed map without a prototype: IAM names such as `constructor` or `__proto__` are valid
+ * and must be plain keys, never Object's members.
+ */
+export function dict<T>(from: Record<string, T> = {}): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from)
+}
+
+/** The state as loaded (or empty), every map without a prototype. */
+export function iamData(loaded: Partial<IamData> = {}): IamData {
+  const holders = <T extends PolicyHolder>(records: Record<string, T> = {}) => {
+    for (const record of Object.values(records)) record.InlinePolicies = dict(record.InlinePolicies)
+    return dict(records)
+  }
+  return {
+    ...loaded,
+    users: holders(loaded.users),
+    groups: holders(loaded.groups),
+    roles: holders(loaded.roles),
+    policies: dict(loaded.policies),
+    instanceProfiles: dict(loaded.instanceProfiles),
+    sessions: dict(loaded.sessions),
+  } as IamData
+}
+
+export const emptyData = (): IamData => iamData()
 
 export const nameKey = (name: string) => name.toLowerCase()
 

@@ -13,6 +13,7 @@ import {deleteConflict, entityExists, limitExceeded, malformedPolicy, noSuchEnti
 import {
   checkName,
   checkPath,
+  dict,
   type InstanceProfileRecord,
   isoNow,
   nameKey,
@@ -85,7 +86,7 @@ export function createRole(
     AssumeRolePolicyDocument: trust,
     Description: checkDescription(input.Description),
     MaxSessionDuration: maxSession,
-    InlinePolicies: {},
+    InlinePolicies: dict(),
     AttachedPolicyArns: [],
     ...(tags.length > 0 ? {Tags: tags} : {}),
     ...(boundary !== undefined ? {PermissionsBoundary: boundary} : {}),

@@ -10,10 +10,10 @@ import {ACCOUNT_ID} from '../../types.js'
 import {AWS_MANAGED_POLICIES} from './aws-managed.js'
 import {entityNotFound, noSuchEntity} from './errors.js'
 import {
-  emptyData,
   type GroupRecord,
   type IamData,
   type InstanceProfileRecord,
+  iamData,
   type ManagedPolicyRecord,
   nameKey,
   type RoleRecord,
@@ -38,7 +38,7 @@ export class IamState {
 
   static async open(stateDir: string, clock?: () => number): Promise<IamState> {
     const loaded = await readJsonIfExists<Partial<IamData>>(IamState.fileOf(stateDir))
-    return new IamState(stateDir, {...emptyData(), ...loaded}, clock)
+    return new IamState(stateDir, iamData(loaded ?? {}), clock)
   }
 
   static fileOf(stateDir: string): string {

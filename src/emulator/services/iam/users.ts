@@ -11,6 +11,7 @@ import {
   type AccessKeyRecord,
   checkName,
   checkPath,
+  dict,
   type GroupRecord,
   isoNow,
   nameKey,
@@ -63,7 +64,7 @@ export function createUser(state: IamState, input: {UserName: string; Path?: str
     CreateDate: isoNow(state.now()),
     Groups: [],
     AccessKeys: [],
-    InlinePolicies: {},
+    InlinePolicies: dict(),
     AttachedPolicyArns: [],
     ...(tags.length > 0 ? {Tags: tags} : {}),
     ...(boundary !== undefined ? {PermissionsBoundary: boundary} : {}),
@@ -123,11 +124,28 @@ export function createGroup(state: IamState, input: {GroupName: string; Path?: s
     Arn: state.arn('group', path, name),
     Path: path,
     CreateDate: isoNow(state.now()),
-    InlinePolicies: {},
+    InlinePolicies: dict(),
     AttachedPolicyArns: [],
   }
   state.data.groups[nameKey(name)] = group
   return {Group: groupView(group)}
+}
+
+/** UpdateGroup: a new name or path; the group keeps its id, members and policies (members follow the new name). */
+export function updateGroup(state: IamState, input: {GroupName: string; NewGroupName?: string; NewPath?: string}) {
+  const group = state.group(input.GroupName)
+  const oldKey = nameKey(group.GroupName)
+  const newName = input.NewGroupName === undefined ? group.GroupName : checkName('newGroupName', input.NewGroupName, 128)
+  const newPath = input.NewPath === undefined ? group.Path : checkPath(input.NewPath, 'newPath')
+  const newKey = nameKey(newName)
+  if (newKey !== oldKey && state.data.groups[newKey]) throw entityExists('group', newName)
+  delete state.data.groups[oldKey]
+  group.GroupName = newName
+  group.Path = newPath
+  group.Arn = state.arn('group', newPath, newName)
+  state.data.groups[newKey] = group
+  if (newKey !== oldKey)
+    for (const user of Object.values(state.data.users)) user.Groups = user.Groups.map((key) => (key === oldKey ? newKey : key))
 }
 
 const membersOf = (state: IamState, group: GroupRecord) =>
