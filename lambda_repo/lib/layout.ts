@@ -5,6 +5,7 @@
  *   <group>/<INDIR>/ <group>/configs/ <group>/submissions/
  *   <group>/<OUTDIR>/<job>/logs/certificate.txt
  *   <group>/<OUTDIR>/<job>/logs/DATASET_NAME:<basename>_STATUS.txt
+ *   <group>/<OUTDIR>/<job>/logs/job.json, ending.json (ncap's record; the claim of the monitor ending it)
  *   <group>/<OUTDIR>/<job>/process_results/ (end.txt = finished)
  *   <group>/<OUTDIR>/<job>/internal_ec2_logs/ (SSM command output)
  *   <LOGDIR>/active/<instance>.json -> <LOGDIR>/<group>/<instance>.json
