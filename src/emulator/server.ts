@@ -13,6 +13,7 @@ import {join} from 'node:path'
 import {authenticate} from './auth/authenticate.js'
 import {malformedAuthorization, missingAuthentication} from './auth/refusals.js'
 import {MalformedAuthorization, parseAuthorizationHeader, parsePresignedQuery, type SignatureClaims} from './auth/scope.js'
+import {loadSigner} from './auth/sigv4.js'
 import {ANONYMOUS_PRINCIPAL, unsignedStsRequest} from './auth/unsigned.js'
 import {EmulatorClock} from './clock.js'
 import {AwsError} from './errors.js'
@@ -279,8 +280,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   endpoint = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
 
   // Services that keep state resume in the background once the server answers (schedules, instances, retries).
+  // setImmediate: after whatever the caller does at once with the endpoint (lifecycle writes and announces the record).
   const resuming = new Promise<void>((done) => {
     setImmediate(() => {
+      // What every signed request needs, loaded while the first client is still preparing its request rather
+      // than on that request's path; a failure here is the first signed request's to report, as before.
+      try {
+        loadSigner()
+      } catch {
+        // The first signed request loads it again and reports the failure.
+      }
+      if (!options.identity) getIdentity().catch(() => undefined)
       const starts = Object.keys(factories)
         .filter((name) => existsSync(join(options.stateDir, name)))
         .map(async (name) => {

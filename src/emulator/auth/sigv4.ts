@@ -4,9 +4,14 @@
  * emulator agrees with the clients by construction. Only the final HMAC and the
  * chunk/trailer strings to sign (which the signer keeps private) are written
  * here. Derived keys are cached per (secret, date, region, service).
+ *
+ * The signer (with the @smithy/core modules it requires) is loaded on first use, not at
+ * start-up, and with require(): through import() Node's ESM loader lexes and wraps the
+ * CommonJS package, about twice the ~35 ms that require() takes.
  */
 import {createHash, createHmac, timingSafeEqual} from 'node:crypto'
-import {ALGORITHM_IDENTIFIER, getCanonicalHeaders, getSigningKey, SignatureV4Base} from '@smithy/signature-v4'
+import {createRequire} from 'node:module'
+import type * as SignerModule from '@smithy/signature-v4'
 
 type SourceData = string | ArrayBuffer | ArrayBufferView
 
@@ -40,32 +45,56 @@ export function hmacHex(key: Uint8Array, text: string): string {
   return createHmac('sha256', key).update(text, 'utf8').digest('hex')
 }
 
-/** Exposes the signer's canonicalisation (protected in the SDK) to the verifier. */
-class CanonicalForm extends SignatureV4Base {
-  constructor(uriEscapePath: boolean) {
-    super({
-      service: 'emulator',
-      region: 'us-east-1',
-      credentials: {accessKeyId: '', secretAccessKey: ''},
-      sha256: NodeSha256,
-      uriEscapePath,
-    })
-  }
-  request(request: RequestToVerify, headers: Record<string, string>, payloadHash: string): string {
-    return this.createCanonicalRequest(request as unknown as Parameters<SignatureV4Base['createCanonicalRequest']>[0], headers, payloadHash)
-  }
-  /**
-   * The signer's createStringToSign, minus its async hash-object round trip (a
-   * measurable share of a small request's CPU): the same four lines.
-   */
-  stringToSign(longDate: string, scope: string, canonicalRequest: string): string {
-    return `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`
-  }
+interface CanonicalForm {
+  request(request: RequestToVerify, headers: Record<string, string>, payloadHash: string): string
+  stringToSign(longDate: string, scope: string, canonicalRequest: string): string
 }
 
-/** S3 signs the path as sent; every other service signs it normalised and encoded once more. */
-const s3Form = new CanonicalForm(false)
-const normalisedForm = new CanonicalForm(true)
+interface Signer {
+  module: typeof SignerModule
+  /** S3 signs the path as sent; every other service signs it normalised and encoded once more. */
+  s3Form: CanonicalForm
+  normalisedForm: CanonicalForm
+}
+
+function makeSigner(module: typeof SignerModule): Signer {
+  const {ALGORITHM_IDENTIFIER, SignatureV4Base} = module
+  /** Exposes the signer's canonicalisation (protected in the SDK) to the verifier. */
+  class SdkCanonicalForm extends SignatureV4Base implements CanonicalForm {
+    constructor(uriEscapePath: boolean) {
+      super({
+        service: 'emulator',
+        region: 'us-east-1',
+        credentials: {accessKeyId: '', secretAccessKey: ''},
+        sha256: NodeSha256,
+        uriEscapePath,
+      })
+    }
+    request(request: RequestToVerify, headers: Record<string, string>, payloadHash: string): string {
+      return this.createCanonicalRequest(
+        request as unknown as Parameters<SignerModule.SignatureV4Base['createCanonicalRequest']>[0],
+        headers,
+        payloadHash,
+      )
+    }
+    /**
+     * The signer's createStringToSign, minus its async hash-object round trip (a
+     * measurable share of a small request's CPU): the same four lines.
+     */
+    stringToSign(longDate: string, scope: string, canonicalRequest: string): string {
+      return `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`
+    }
+  }
+  return {module, s3Form: new SdkCanonicalForm(false), normalisedForm: new SdkCanonicalForm(true)}
+}
+
+let signer: Signer | undefined
+
+/** The SDK's signer, loaded on the first call (the server also calls this once it answers, to have it ready). */
+export function loadSigner(): Signer {
+  signer ??= makeSigner(createRequire(import.meta.url)('@smithy/signature-v4') as typeof SignerModule)
+  return signer
+}
 
 export interface RequestToVerify {
   method: string
@@ -85,7 +114,7 @@ export async function signingKeyFor(accessKeyId: string, secretAccessKey: string
   const cacheKey = `${secretAccessKey}\n${shortDate}\n${region}\n${service}`
   let key = signingKeys.get(cacheKey)
   if (!key) {
-    key = await getSigningKey(NodeSha256, {accessKeyId, secretAccessKey}, shortDate, region, service)
+    key = await loadSigner().module.getSigningKey(NodeSha256, {accessKeyId, secretAccessKey}, shortDate, region, service)
     if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear()
     signingKeys.set(cacheKey, key)
   }
@@ -130,7 +159,7 @@ export function signedHeaderValues(
     values[name] = Array.isArray(value) ? value.join(',') : value
   }
   const signable = new Set(signedHeaders)
-  return {headers: getCanonicalHeaders({headers: values} as never, undefined, signable)}
+  return {headers: loadSigner().module.getCanonicalHeaders({headers: values} as never, undefined, signable)}
 }
 
 export interface SignatureCheck {
@@ -149,6 +178,7 @@ export async function computeSignature(
   scope: string,
   signingKey: Uint8Array,
 ): Promise<SignatureCheck> {
+  const {s3Form, normalisedForm} = loadSigner()
   const form = service === 's3' ? s3Form : normalisedForm
   const canonicalRequest = form.request(request, canonicalHeaders, payloadHash)
   const stringToSign = form.stringToSign(longDate, scope, canonicalRequest)
