@@ -4,9 +4,9 @@
  * and `--state-dir` picks any other, so several emulators can run side by side.
  */
 import {existsSync, readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import envPaths from 'env-paths'
 
 /** The emulator's default port: fixed so tools can be pointed at it, and not LocalStack's 4566. */
 export const DEFAULT_EMULATOR_PORT = 4599
@@ -15,7 +15,20 @@ export const DEFAULT_EMULATOR_HOST = '127.0.0.1'
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   const home = env.NCAP_HOME
   if (home) return resolve(home, 'emulator')
-  return join(envPaths('ncap', {suffix: ''}).data, 'emulator')
+  return join(userDataDir('ncap', env), 'emulator')
+}
+
+/**
+ * The per-user data folder of an application, by the platform's convention (the folders
+ * env-paths gives, written here because importing it costs the emulator's start-up an
+ * ESM import of node:process, ~10 ms): $XDG_DATA_HOME or ~/.local/share on Linux,
+ * ~/Library/Application Support on macOS, %LOCALAPPDATA%\<name>\Data on Windows.
+ */
+export function userDataDir(name: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const home = homedir()
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', name)
+  if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), name, 'Data')
+  return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), name)
 }
 
 /** The state folder a command works on: the flag when given, else the default. */
