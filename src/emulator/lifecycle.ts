@@ -1,17 +1,18 @@
 /**
  * The emulator's life as a process: start it detached (or serve in this process),
  * find it again through the record it writes in its state folder, stop it, and
- * wipe its state. Kept free of heavy imports: main.ts loads this on every start.
+ * wipe its state. Kept free of heavy imports: main.ts loads this on every start (the
+ * server and node:child_process are imported where they are used).
  */
-import {spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {mkdir, open, readdir, readFile, rm} from 'node:fs/promises'
 import {request} from 'node:http'
 import {createServer} from 'node:net'
 import {join, resolve} from 'node:path'
+import type {Readable} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 import {NcapError, UsageError} from '../errors.js'
-import {readJsonIfExists, writeJsonAtomic} from '../store/atomic.js'
+import {readJsonIfExists, tempPathFor} from '../store/atomic.js'
 import {DEFAULT_EMULATOR_HOST, DEFAULT_EMULATOR_PORT, logPath, ncapVersion, recordPath, startLockPath} from './paths.js'
 
 /** What a running emulator writes to `<stateDir>/emulator.json`. */
@@ -69,6 +70,25 @@ export async function readRecord(stateDir: string): Promise<EmulatorRecord | und
   } catch (error) {
     // Records are written atomically, so bad JSON means someone else wrote the file: treat it as absent.
     if (error instanceof SyntaxError) return undefined
+    throw error
+  }
+}
+
+/**
+ * Writes the record as temp + rename, so a reader never sees half of it, but without
+ * fsync: it describes a live process, and after a crash there is none (a record lost or
+ * torn by one reads as "not running"). Synchronous, so what start-up queues once the
+ * server listens (services resuming, the signer warming up) runs after the record is
+ * written and the readiness announced, not before.
+ */
+function writeRecord(stateDir: string, record: EmulatorRecord): void {
+  const path = recordPath(stateDir)
+  const temp = tempPathFor(path)
+  try {
+    writeFileSync(temp, `${JSON.stringify(record)}\n`)
+    renameSync(temp, path)
+  } catch (error) {
+    rmSync(temp, {force: true})
     throw error
   }
 }
@@ -235,38 +255,65 @@ export async function startEmulator(options: StartOptions): Promise<StartResult>
   }
 }
 
+/** The fd on which the detached emulator announces its record once it listens (main.ts --ready-fd). */
+const READY_FD = 3
+
+/**
+ * Spawns main.js detached and waits for it to announce its record on a pipe (fd 3):
+ * readiness is known the moment it listens, with no polling of the record and no
+ * request that would wait behind the start-up work the emulator does once it answers.
+ */
 async function spawnDetached(stateDir: string, host: string, port: number, timeoutMs: number): Promise<StartResult> {
+  // Imported here: the emulator's own process (main.ts loads this file) never spawns through it.
+  const {spawn} = await import('node:child_process')
   const log = await open(logPath(stateDir), 'a')
   const args = [...childExecArgv(), mainScript(), '--state-dir', stateDir, '--port', String(port), '--host', host]
-  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', log.fd, log.fd], env: process.env})
+  args.push('--ready-fd', String(READY_FD))
+  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', log.fd, log.fd, 'pipe'], env: process.env})
   await log.close()
-  let exited: string | undefined
-  child.once('exit', (code, signal) => {
-    exited = signal ? `was killed by ${signal}` : `exited with code ${code}`
-  })
-  child.once('error', (error) => {
-    exited = `could not be spawned (${error.message})`
-  })
-  child.unref()
-
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new NcapError(`The emulator ${exited} before answering. Last lines of ${logPath(stateDir)}:\n${await logTail(stateDir)}`, {
-        code: 'EmulatorStartFailed',
+  const ready = child.stdio[READY_FD] as Readable
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const outcome = await new Promise<{record: EmulatorRecord} | {exited: string} | {timedOut: true}>((done) => {
+      let text = ''
+      ready.setEncoding('utf8')
+      ready.on('data', (chunk: string) => {
+        text += chunk
+        const newline = text.indexOf('\n')
+        if (newline === -1) return
+        try {
+          done({record: JSON.parse(text.slice(0, newline)) as EmulatorRecord})
+        } catch {
+          done({exited: `announced something other than its record (${text.slice(0, 200)})`})
+        }
       })
-    }
-    const record = await readRecord(stateDir)
-    if (record && record.pid === child.pid && (await endpointAnswers(record.endpoint))) {
+      // A read error means the emulator's end is gone: its exit says why.
+      ready.on('error', () => undefined)
+      child.once('exit', (code, signal) => done({exited: signal ? `was killed by ${signal}` : `exited with code ${code}`}))
+      child.once('error', (error) => done({exited: `could not be spawned (${error.message})`}))
+      timer = setTimeout(() => done({timedOut: true}), timeoutMs)
+    })
+    if ('record' in outcome && outcome.record.pid === child.pid) {
+      const {record} = outcome
       return {endpoint: record.endpoint, pid: record.pid, stateDir, alreadyRunning: false}
     }
-    await sleep(40)
+    // Whatever went wrong, a child still running is not left behind.
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM')
+    if ('timedOut' in outcome) {
+      throw new NcapError(
+        `The emulator did not answer within ${timeoutMs / 1000} s. Last lines of ${logPath(stateDir)}:\n${await logTail(stateDir)}`,
+        {code: 'EmulatorStartTimeout'},
+      )
+    }
+    const why = 'exited' in outcome ? outcome.exited : `announced the record of another process (${outcome.record.pid})`
+    throw new NcapError(`The emulator ${why} before answering. Last lines of ${logPath(stateDir)}:\n${await logTail(stateDir)}`, {
+      code: 'EmulatorStartFailed',
+    })
+  } finally {
+    clearTimeout(timer)
+    ready.destroy()
+    child.unref()
   }
-  if (child.pid !== undefined && !exited) process.kill(child.pid, 'SIGTERM')
-  throw new NcapError(
-    `The emulator did not answer within ${timeoutMs / 1000} s. Last lines of ${logPath(stateDir)}:\n${await logTail(stateDir)}`,
-    {code: 'EmulatorStartTimeout'},
-  )
 }
 
 export interface ServingEmulator {
@@ -304,7 +351,7 @@ export async function serveEmulator(options: {stateDir: string; port?: number; h
     startedAt: new Date().toISOString(),
     version: ncapVersion(),
   }
-  await writeJsonAtomic(recordPath(stateDir), record)
+  writeRecord(stateDir, record)
   return {
     record,
     close: async () => {

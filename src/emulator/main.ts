@@ -1,8 +1,10 @@
 /**
- * The emulator's process entry: `node main.js --state-dir DIR [--port N] [--host H]`.
+ * The emulator's process entry: `node main.js --state-dir DIR [--port N] [--host H] [--ready-fd FD]`.
  * Serves until SIGTERM/SIGINT, writing its record on start and removing it on exit.
- * `ncap emulator start` spawns this detached, with stdout and stderr in emulator.log.
+ * `ncap emulator start` spawns this detached, with stdout and stderr in emulator.log,
+ * and learns that it listens from its record written once on --ready-fd (a pipe).
  */
+import {closeSync, writeSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 import {NcapError} from '../errors.js'
 import {serveUntilSignal} from './lifecycle.js'
@@ -16,16 +18,40 @@ function parsePort(text: string | undefined): number {
   return port
 }
 
+function parseFd(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const fd = Number(text)
+  if (!Number.isInteger(fd) || fd < 0) throw new NcapError(`--ready-fd must be a file descriptor, got "${text}".`, {exitCode: 2})
+  return fd
+}
+
+/** Writes the record as one JSON line on the starter's pipe, then closes it; a starter that is gone is no error. */
+function announce(fd: number | undefined, line: string): void {
+  if (fd === undefined) return
+  try {
+    writeSync(fd, line)
+  } catch {
+    // EPIPE: the starter stopped waiting (it reports the failure itself).
+  }
+  try {
+    closeSync(fd)
+  } catch {
+    // Already closed.
+  }
+}
+
 try {
   const {values} = parseArgs({
-    options: {port: {type: 'string'}, 'state-dir': {type: 'string'}, host: {type: 'string'}},
+    options: {port: {type: 'string'}, 'state-dir': {type: 'string'}, host: {type: 'string'}, 'ready-fd': {type: 'string'}},
     strict: true,
   })
   const stateDir = values['state-dir'] ?? defaultStateDir()
+  const readyFd = parseFd(values['ready-fd'])
   const signal = await serveUntilSignal({stateDir, port: parsePort(values.port), host: values.host ?? DEFAULT_EMULATOR_HOST}, (record) => {
     process.stdout.write(
       `${record.startedAt} ncap emulator ${record.version} (pid ${record.pid}) listening at ${record.endpoint}, state in ${record.stateDir}\n`,
     )
+    announce(readyFd, `${JSON.stringify(record)}\n`)
   })
   process.stdout.write(`${new Date().toISOString()} ${signal}: stopped\n`)
   process.exit(0)

@@ -7,7 +7,7 @@ import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
-import {tmpdir} from 'node:os'
+import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {CreateBucketCommand, ListBucketsCommand, S3Client} from '@aws-sdk/client-s3'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
@@ -16,6 +16,7 @@ import {createClient} from '../../../src/cloud/client.js'
 import type {Target} from '../../../src/cloud/target.js'
 import {EMULATOR_CREDENTIALS} from '../../../src/cloud/target.js'
 import {isProcessAlive, startEmulator, stopEmulator} from '../../../src/emulator/lifecycle.js'
+import {userDataDir} from '../../../src/emulator/paths.js'
 import {repoRoot, runCli} from '../../helpers/cli.js'
 
 const tempDir = (label: string) => mkdtemp(join(tmpdir(), `ncap-lifecycle-${label}-`))
@@ -89,6 +90,29 @@ test('NCAP_HOME sets the default state folder', async (t) => {
   t.true(existsSync(join(stateDir, 'emulator.json')))
   const status = await runCli(['emulator', 'status', '--json'], {env: {NCAP_HOME: home}})
   t.is(JSON.parse(status.stdout).stateDir, stateDir)
+})
+
+test('the default data folder follows each platform convention', (t) => {
+  const home = homedir()
+  t.is(userDataDir('ncap', {}, 'linux'), join(home, '.local', 'share', 'ncap'))
+  t.is(userDataDir('ncap', {XDG_DATA_HOME: '/data'}, 'linux'), join('/data', 'ncap'))
+  t.is(userDataDir('ncap', {XDG_DATA_HOME: ''}, 'linux'), join(home, '.local', 'share', 'ncap'))
+  t.is(userDataDir('ncap', {}, 'darwin'), join(home, 'Library', 'Application Support', 'ncap'))
+  t.is(userDataDir('ncap', {LOCALAPPDATA: 'C:/Users/u/AppData/Local'}, 'win32'), join('C:/Users/u/AppData/Local', 'ncap', 'Data'))
+})
+
+test('an emulator that fails before it listens is reported at once, with its log', async (t) => {
+  const stateDir = await tempDir('fails')
+  t.teardown(() => stopEmulator(stateDir))
+  const began = Date.now()
+  // 203.0.113.1 (TEST-NET-3) is no address of this machine: the emulator's listen fails and it exits 1.
+  const error = await t.throwsAsync(startEmulator({stateDir, port: 0, host: '203.0.113.1', timeoutMs: 60_000}))
+  t.is((error as {code?: string}).code, 'EmulatorStartFailed')
+  t.regex(error.message, /exited with code 1 before answering/)
+  t.regex(error.message, /EADDRNOTAVAIL|address/i)
+  // Its exit is seen as it happens, not at the end of the wait.
+  t.true(Date.now() - began < 30_000)
+  t.false(existsSync(join(stateDir, 'emulator.json')))
 })
 
 test('help documents the default port 4599', async (t) => {
