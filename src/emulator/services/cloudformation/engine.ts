@@ -435,10 +435,8 @@ export class Engine {
     this.resourceStatus(stack, record, 'DELETE_IN_PROGRESS')
     try {
       const provider = providerFor(record.type)!
-      const props = (await this.resolveDynamic(regionOf(stack.stackId), record.properties).catch(() => record.properties)) as Record<
-        string,
-        unknown
-      >
+      // Deleting needs no secret values: dynamic references stay unresolved (a secret deleted first is no failure).
+      const props = record.properties as Record<string, unknown>
       await provider.delete(this.provisionContext(stack, record), record.physicalId, props)
       this.resourceStatus(stack, record, 'DELETE_COMPLETE')
     } catch (error) {
