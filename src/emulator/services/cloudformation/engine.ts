@@ -1459,6 +1459,7 @@ export class Engine {
     let wake: (() => void) | undefined
     const timer = this.env.clock.at(deadline, () => wake?.())
     let body: string | undefined
+    const pollStart = performance.now()
     try {
       for (;;) {
         try {
@@ -1469,9 +1470,11 @@ export class Engine {
           if ((error as {name?: string}).name !== 'NoSuchKey') throw error
         }
         if (this.env.clock.now() >= deadline) break
+        // Every 25 ms for the first second (most functions answer within it), then less often: a tenth of the wait so far, up to 500 ms.
+        const waited = performance.now() - pollStart
         await new Promise<void>((done) => {
           wake = done
-          setTimeout(done, 25).unref()
+          setTimeout(done, waited < 1000 ? 25 : Math.min(500, waited / 10)).unref()
         })
       }
     } finally {
