@@ -1,6 +1,8 @@
 /**
  * The emulator's benchmarks, each a ratio to a baseline measured in this same run
- * (DESIGN §8): start-to-first-answer vs `node -e 0`; 1 KiB PUT+GET pairs at
+ * (DESIGN §8): start-to-first-answer vs `node -e 0`, for the emulator's main and for
+ * `ncap emulator start` through the built CLI (bin/run.js, dist/ as `npm run bench` builds
+ * it; oclif's own start-up, `ncap --version`, shown beside it); 1 KiB PUT+GET pairs at
  * concurrency 16 vs moto_server and the bare store (with the server's CPU time per
  * pair from /proc/<pid>/stat); a big PUT and GET vs `cp` and `cp`+`sync`, with the
  * emulator's peak RSS (big-transfer.ts). Each server is driven by the SDK v3 client (what users run) and
@@ -9,8 +11,9 @@
  * throughput, so only the lean rows compare servers. Every row names its client.
  * Figures only, never pass/fail. Sizes: BENCH_BIG_MB (1024), BENCH_SMALL_SECONDS (10),
  * BENCH_SMALL_PAIRS (2000), BENCH_STARTS (5); BENCH_REPEAT (3) runs of each figure, medians shown;
- * BENCH_PARTS (start,small,big) picks some; BENCH_EMULATOR_NODE_ARGS (e.g. "--cpu-prof
- * --cpu-prof-dir=/tmp/prof") is passed to the emulator's node, to profile it under load.
+ * BENCH_PARTS (start,small,big) picks some; BENCH_CLI, another checkout's bin/run.js for the
+ * CLI rows; BENCH_EMULATOR_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed
+ * to the emulator's node, to profile it under load.
  * Run: node --import=tsx bench/emulator.ts
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
@@ -44,8 +47,17 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 const work = await mkdtemp(join(tmpdir(), 'ncap-bench-'))
 /** Every server this run spawns, killed if the run dies early (an error, a closed pipe). */
 const children = new Set<ChildProcess>()
+/** Emulators the CLI started detached (not our children): killed the same way. */
+const detached = new Set<number>()
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL')
+  for (const pid of detached) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
 })
 
 /**
@@ -115,36 +127,104 @@ async function spawnEmulator(): Promise<Emulator> {
     })
     child.once('exit', (code) => fail(new Error(`emulator exited ${code} before listening`)))
   })
-  const s3 = s3For(endpoint, 1)
-  for (;;) {
-    try {
-      await s3.send(new ListBucketsCommand({}))
-      break
-    } catch (error) {
-      if (child.exitCode !== null) throw error
-      await sleep(2)
-    }
-  }
+  await firstAnswer(endpoint, () => child.exitCode === null)
   const msToAnswer = Number(process.hrtime.bigint() - started) / 1e6
-  s3.destroy()
   return {endpoint, pid: child.pid!, child, msToAnswer}
 }
 
+/** Sends signed ListBuckets until one is answered (the first may race the server's start). */
+async function firstAnswer(endpoint: string, alive: () => boolean): Promise<void> {
+  const s3 = s3For(endpoint, 1)
+  try {
+    for (;;) {
+      try {
+        await s3.send(new ListBucketsCommand({}))
+        return
+      } catch (error) {
+        if (!alive()) throw error
+        await sleep(2)
+      }
+    }
+  } finally {
+    s3.destroy()
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** bin/run.js of this checkout, or BENCH_CLI: another checkout's (e.g. a build of an older commit, to compare). */
+const cliEntry = env.BENCH_CLI ?? join(root, 'bin', 'run.js')
+const cliRoot = join(cliEntry, '..', '..')
+const cliBuilt = existsSync(join(cliRoot, 'dist', 'commands', 'emulator', 'start.js')) && existsSync(join(cliRoot, 'oclif.manifest.json'))
+
+/** `ncap emulator start --port 0` through bin/run.js: spawn → the command returns, then → a signed ListBuckets answered. */
+async function startThroughCli(): Promise<{msToReturn: number; msToAnswer: number; rssMb: number}> {
+  const stateDir = await mkdtemp(join(work, 'cli-state-'))
+  const started = process.hrtime.bigint()
+  const cli = spawn(process.execPath, [cliEntry, 'emulator', 'start', '--state-dir', stateDir, '--port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  cli.stdout.setEncoding('utf8').on('data', (text: string) => {
+    out += text
+  })
+  const code = await new Promise<number | null>((done) => cli.once('close', done))
+  const msToReturn = Number(process.hrtime.bigint() - started) / 1e6
+  if (code !== 0) throw new Error(`ncap emulator start exited ${code}: ${out}`)
+  const {endpoint, pid} = JSON.parse(out) as {endpoint: string; pid: number}
+  detached.add(pid)
+  await firstAnswer(endpoint, () => isAlive(pid))
+  const msToAnswer = Number(process.hrtime.bigint() - started) / 1e6
+  const rssMb = statusKb(pid, 'VmRSS') / 1024
+  process.kill(pid, 'SIGTERM')
+  while (isAlive(pid)) await sleep(5)
+  detached.delete(pid)
+  return {msToReturn, msToAnswer, rssMb}
+}
+
 async function benchStart(): Promise<void> {
-  const nodeBaseline = timeCommand(process.execPath, ['-e', '0'], STARTS)
+  const baselines: number[] = []
+  const oclifStarts: number[] = []
   const times: number[] = []
   const rss: number[] = []
+  const cli: Awaited<ReturnType<typeof startThroughCli>>[] = []
+  // Interleaved, baselines included, so a burst of load elsewhere on the machine touches each row alike.
   for (let i = 0; i < STARTS; i++) {
+    baselines.push(timeCommand(process.execPath, ['-e', '0'], 1))
     const emulator = await spawnEmulator()
     times.push(emulator.msToAnswer)
     rss.push(statusKb(emulator.pid, 'VmRSS') / 1024)
     await stopChild(emulator.child)
+    if (cliBuilt) {
+      cli.push(await startThroughCli())
+      oclifStarts.push(timeCommand(process.execPath, [cliEntry, '--version'], 1))
+    }
   }
-  printTable(`start to first answer (median of ${STARTS}; main from ${mainFrom})`, [
+  const nodeBaseline = median(baselines)
+  const ratio = (ms: number) => fmt(ms / nodeBaseline, 2)
+  const rows = [
     ['what', 'ms', 'ratio to node -e 0', 'RSS after start (MB)'],
     ['node -e 0', fmt(nodeBaseline), '1.0', '-'],
-    ['emulator: spawn → signed ListBuckets answered', fmt(median(times)), fmt(median(times) / nodeBaseline, 2), fmt(median(rss))],
-  ])
+    ['emulator main: spawn → signed ListBuckets answered', fmt(median(times)), ratio(median(times)), fmt(median(rss))],
+  ]
+  if (cliBuilt) {
+    const oclif = median(oclifStarts)
+    const returned = median(cli.map((c) => c.msToReturn))
+    const answered = median(cli.map((c) => c.msToAnswer))
+    rows.push(
+      ['ncap emulator start (bin/run.js): spawn → command returned', fmt(returned), ratio(returned), '-'],
+      ['ncap emulator start: spawn → signed ListBuckets answered', fmt(answered), ratio(answered), fmt(median(cli.map((c) => c.rssMb)))],
+      ["ncap --version (oclif's own start-up, the floor of any command)", fmt(oclif), ratio(oclif), '-'],
+    )
+  } else rows.push(['ncap emulator start: not measured (no dist/: npm run build)', '-', '-', '-'])
+  printTable(`start to first answer (median of ${STARTS}; main from ${mainFrom}; CLI ${cliEntry})`, rows)
 }
 
 interface SmallResult {
