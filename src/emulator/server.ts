@@ -10,10 +10,8 @@ import {existsSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
-import {authenticate} from './auth/authenticate.js'
 import {malformedAuthorization, missingAuthentication} from './auth/refusals.js'
 import {MalformedAuthorization, parseAuthorizationHeader, parsePresignedQuery, type SignatureClaims} from './auth/scope.js'
-import {loadSigner} from './auth/sigv4.js'
 import {ANONYMOUS_PRINCIPAL, unsignedStsRequest} from './auth/unsigned.js'
 import {EmulatorClock} from './clock.js'
 import {AwsError} from './errors.js'
@@ -63,6 +61,35 @@ export interface RunningServer {
 async function openDefaultIdentity(stateDir: string): Promise<Identity> {
   const {openIdentity} = await import('./services/iam/index.js')
   return openIdentity(stateDir)
+}
+
+type Authenticate = typeof import('./auth/authenticate.js')['authenticate']
+let authenticateLoaded: Authenticate | undefined
+let authenticateLoading: Promise<Authenticate> | undefined
+
+/**
+ * auth/authenticate.js and what it imports (the SigV4 verifier, the aws-chunked decoder,
+ * node:stream), loaded by the first signed request or by the warm-up once the server
+ * answers, not on the way to listen; then the SDK's signer itself (auth/sigv4.ts).
+ */
+function loadAuthenticate(): Promise<Authenticate> {
+  authenticateLoading ??= import('./auth/authenticate.js').then(
+    (module) => {
+      authenticateLoaded = module.authenticate
+      return module.authenticate
+    },
+    (error: unknown) => {
+      authenticateLoading = undefined
+      throw error
+    },
+  )
+  return authenticateLoading
+}
+
+async function warmUpSigner(): Promise<void> {
+  await loadAuthenticate()
+  const {loadSigner} = await import('./auth/sigv4.js')
+  loadSigner()
 }
 
 /** Where a request without a signature would have gone, to answer in that protocol. */
@@ -188,7 +215,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             trailers: {},
             contentLength: undefined,
           }
-        : await authenticate({
+        : await (authenticateLoaded ?? (await loadAuthenticate()))({
             req,
             rawPath,
             rawQuery,
@@ -284,12 +311,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const resuming = new Promise<void>((done) => {
     setImmediate(() => {
       // What every signed request needs, loaded while the first client is still preparing its request rather
-      // than on that request's path; a failure here is the first signed request's to report, as before.
-      try {
-        loadSigner()
-      } catch {
-        // The first signed request loads it again and reports the failure.
-      }
+      // than on that request's path; a failure here is the first signed request's to report (it loads again).
+      warmUpSigner().catch(() => undefined)
       if (!options.identity) getIdentity().catch(() => undefined)
       const starts = Object.keys(factories)
         .filter((name) => existsSync(join(options.stateDir, name)))
