@@ -412,6 +412,8 @@ export class Worker {
 }
 
 const fmt2 = (ms: number) => ms.toFixed(2)
+/** A moving average that follows recent values (a third of the weight on the newest). */
+const average = (previous: number | undefined, value: number) => (previous === undefined ? value : previous * (2 / 3) + value / 3)
 
 /** A warm pool of workers for one function (one code and configuration revision). */
 export class WorkerPool {
@@ -477,6 +479,7 @@ export class WorkerPool {
     )
     worker.onDeath(() => {
       this.all.delete(worker)
+      this.busy.delete(worker)
       const at = this.idle.indexOf(worker)
       if (at >= 0) this.idle.splice(at, 1)
       // A waiting invocation can now have a worker of its own.
@@ -488,6 +491,67 @@ export class WorkerPool {
 
   /** Workers spawned and not yet ready. */
   private starting = 0
+  /** Typical invocation and init durations here (ms, moving averages), once one of each has been seen. */
+  private durationEstimate: number | undefined
+  private initEstimate: number | undefined
+  /** Busy workers and when their invocation started. */
+  private readonly busy = new Map<Worker, number>()
+  private regrow: NodeJS.Timeout | undefined
+  private growEnv: Record<string, string> = {}
+
+  private startWorker(env: Record<string, string>): Worker {
+    const worker = this.spawnWorker(env)
+    this.starting++
+    const started = () => {
+      this.starting--
+      if (worker.readyAt !== undefined) this.initEstimate = average(this.initEstimate, worker.initMs)
+      this.offer(worker)
+    }
+    worker.ready().then(started, started)
+    return worker
+  }
+
+  /**
+   * How many waiting invocations the busy workers are expected to start before a new worker could
+   * load: each worker whose invocation runs about as long as they usually do frees up in time for
+   * (init time / invocation time) of them. 0 until both times are known, and a worker running past
+   * both three times the usual and an init time counts for none (a new worker would have been ready:
+   * a slow or stuck handler gets company).
+   */
+  private servableBeforeInit(now: number): number {
+    const duration = this.durationEstimate
+    const init = this.initEstimate
+    if (duration === undefined || init === undefined) return 0
+    let servable = 0
+    for (const startedAt of this.busy.values()) {
+      const elapsed = now - startedAt
+      if (elapsed > Math.max(3 * duration, init)) continue
+      const freeIn = Math.max(0, duration - elapsed)
+      if (freeIn < init) servable += 1 + Math.floor((init - freeIn) / Math.max(1, duration))
+    }
+    return servable
+  }
+
+  /**
+   * Adds workers (up to maxWorkers) for the waiting invocations that neither a worker starting nor a
+   * busy one about to free up will take sooner: a burst of short invocations is answered by the warm
+   * workers in turn rather than by cold starts that would end later (each a process loading its
+   * handler, competing for the host's CPU). Looked at again every 25 ms while invocations wait, so a
+   * busy worker that runs long still brings a new one.
+   */
+  private grow(env: Record<string, string>): void {
+    this.growEnv = env
+    if (this.closed) return
+    const wanted = this.waiting.length - this.servableBeforeInit(performance.now())
+    while (this.all.size < this.maxWorkers && this.starting < wanted) this.startWorker(env)
+    if (!this.regrow && this.waiting.length > this.starting && this.all.size < this.maxWorkers) {
+      this.regrow = setTimeout(() => {
+        this.regrow = undefined
+        if (this.waiting.length > 0) this.grow(this.growEnv)
+      }, 25)
+      this.regrow.unref()
+    }
+  }
 
   /**
    * Starts one worker ahead of any invocation (SAM CLI's `--warm-containers EAGER`):
@@ -498,14 +562,7 @@ export class WorkerPool {
    */
   prewarm(env: Record<string, string>): void {
     if (this.closed || this.all.size > 0) return
-    const worker = this.spawnWorker(env)
-    worker.prewarmed = true
-    this.starting++
-    const started = () => {
-      this.starting--
-      this.offer(worker)
-    }
-    worker.ready().then(started, started)
+    this.startWorker(env).prewarmed = true
   }
 
   /**
@@ -527,19 +584,12 @@ export class WorkerPool {
           idle.close()
           continue
         }
+        this.busy.set(idle, performance.now())
         return idle
       }
       if (this.closed) throw new Error(`the worker pool of ${this.spec.functionName} was retired`)
       const waiting = new Promise<Worker | undefined>((resolve) => this.waiting.push(resolve))
-      if (this.all.size < this.maxWorkers && this.starting < this.waiting.length) {
-        const worker = this.spawnWorker(env)
-        this.starting++
-        const started = () => {
-          this.starting--
-          this.offer(worker)
-        }
-        worker.ready().then(started, started)
-      }
+      this.grow(env)
       const handed = await waiting
       // A worker whose init failed is handed over too: its invocation reports the init error, as on AWS.
       if (handed && (!handed.dead || handed.coldPending)) return handed
@@ -554,6 +604,8 @@ export class WorkerPool {
     }
     const next = this.waiting.shift()
     if (next) {
+      // Busy from now: invocations arriving before it starts count on it.
+      if (!worker.dead) this.busy.set(worker, performance.now())
       next(worker)
       return
     }
@@ -590,6 +642,7 @@ export class WorkerPool {
       const memory = worker.memory()
       const maxMemoryMb = Math.max(1, Math.round(Math.max(memory?.peak ?? 0, worker.peakMb)))
       const billedMs = Math.max(1, Math.ceil(durationMs + (initMs ?? 0)))
+      if (this.busy.delete(worker) && !killed && !outcome.error) this.durationEstimate = average(this.durationEstimate, durationMs)
       this.emit(worker, `END RequestId: ${requestId}\n`)
       const init = initMs !== undefined ? `\tInit Duration: ${fmt2(initMs)} ms` : ''
       this.emit(
@@ -638,6 +691,7 @@ export class WorkerPool {
       }
     }
     const startedAt = performance.now()
+    this.busy.set(worker, startedAt)
     const startClock = this.clock.now()
     const deadline = startClock + this.spec.timeoutSec * 1000
     this.emit(worker, `START RequestId: ${requestId} Version: ${this.spec.functionVersion}\n`)
@@ -697,6 +751,7 @@ export class WorkerPool {
   /** Retires the pool (function deleted or updated): idle workers end now, busy ones when their invocation ends. */
   close(): void {
     this.closed = true
+    if (this.regrow) clearTimeout(this.regrow)
     this.stopClock?.()
     for (const worker of this.idle.splice(0)) {
       if (worker.idleTimer) clearTimeout(worker.idleTimer)
