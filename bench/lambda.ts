@@ -3,7 +3,11 @@
  *   warm invoke through the SDK v3 LambdaClient (median) vs a bare node:http echo server
  *     driven by the same client (the floor any server can reach with that client);
  *   cold invoke (a new worker: spawn + handler load + first answer, forced by a
- *     configuration change) vs spawning `node -e 0`;
+ *     configuration change) vs spawning `node -e 0`, on an emulator started with
+ *     NCAP_LAMBDA_WARM=lazy (workers start at the first invoke, as on AWS);
+ *   the first invoke after a configuration change with the default EAGER warm-up (the
+ *     update starts the new worker, as SAM CLI's --warm-containers EAGER): what a
+ *     deployed function's first event waits for on the emulator, not a cold start;
  *   100 overlapping invokes of one function: wall time, all answered, the emulator's
  *     peak RSS and how many workers the pool grew to;
  *   emulator start to first answer on a state folder holding Lambda functions vs `node -e 0`
@@ -66,11 +70,14 @@ interface Emulator {
   msToAnswer: number
 }
 
-async function startEmulator(main: string[], stateDir: string): Promise<Emulator> {
+async function startEmulator(main: string[], stateDir: string, extraEnv: Record<string, string> = {}): Promise<Emulator> {
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
   const started = performance.now()
-  const child = spawn(process.execPath, [...main, '--state-dir', stateDir, '--port', String(port)], {stdio: 'ignore'})
+  const child = spawn(process.execPath, [...main, '--state-dir', stateDir, '--port', String(port)], {
+    stdio: 'ignore',
+    env: {...process.env, ...extraEnv},
+  })
   children.add(child)
   for (;;) {
     if (await answers(endpoint)) break
@@ -134,46 +141,65 @@ try {
   echoClient.destroy()
   echo.close()
 
-  const stateDir = join(work, 'state')
-  const emulator = await startEmulator(main, stateDir)
-  const config = {endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1}
-  const client = new lambda.LambdaClient(config)
-  const admin = new iam.IAMClient(config)
-  const role = await admin.send(
-    new iam.CreateRoleCommand({
-      RoleName: 'bench',
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{Effect: 'Allow', Principal: {Service: 'lambda.amazonaws.com'}, Action: 'sts:AssumeRole'}],
-      }),
-    }),
-  )
-  const make = async (name: string, code: string) => {
-    await client.send(
-      new lambda.CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs22.x',
-        Role: role.Role!.Arn!,
-        Handler: 'index.handler',
-        Timeout: 30,
-        MemorySize: 256,
-        Code: {ZipFile: await zipOf({'index.mjs': code})},
+  /** A client of an emulator, and a function maker with a role that Lambda may assume. */
+  const setUp = async (endpoint: string) => {
+    const config = {endpoint, region: 'us-east-1', credentials, maxAttempts: 1}
+    const client = new lambda.LambdaClient(config)
+    const admin = new iam.IAMClient(config)
+    const role = await admin.send(
+      new iam.CreateRoleCommand({
+        RoleName: 'bench',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{Effect: 'Allow', Principal: {Service: 'lambda.amazonaws.com'}, Action: 'sts:AssumeRole'}],
+        }),
       }),
     )
+    admin.destroy()
+    const make = async (name: string, code: string) => {
+      await client.send(
+        new lambda.CreateFunctionCommand({
+          FunctionName: name,
+          Runtime: 'nodejs22.x',
+          Role: role.Role!.Arn!,
+          Handler: 'index.handler',
+          Timeout: 30,
+          MemorySize: 256,
+          Code: {ZipFile: await zipOf({'index.mjs': code})},
+        }),
+      )
+    }
+    return {client, make}
   }
-  await make('warm', 'export const handler = async (event) => event\n')
-  const warmMs = await timeInvokes(client, 'warm', WARM)
+  /** Each round changes the configuration (which retires the pool), waits `settleMs`, then times the next invoke. */
+  const afterUpdates = async (client: InstanceType<typeof lambda.LambdaClient>, name: string, settleMs: number) => {
+    const times: number[] = []
+    for (let i = 0; i <= COLD; i++) {
+      await client.send(new lambda.UpdateFunctionConfigurationCommand({FunctionName: name, Environment: {Variables: {ROUND: String(i)}}}))
+      await sleep(settleMs)
+      const start = performance.now()
+      await client.send(new lambda.InvokeCommand({FunctionName: name, Payload: Buffer.from('{}')}))
+      if (i > 0) times.push(performance.now() - start)
+    }
+    return median(times)
+  }
+  const echoHandler = 'export const handler = async (event) => event\n'
 
-  // Cold: each configuration change retires the pool, so the next invoke spawns and loads a new worker.
-  const coldTimes: number[] = []
-  for (let i = 0; i <= COLD; i++) {
-    await client.send(new lambda.UpdateFunctionConfigurationCommand({FunctionName: 'warm', Environment: {Variables: {ROUND: String(i)}}}))
-    await sleep(200)
-    const start = performance.now()
-    await client.send(new lambda.InvokeCommand({FunctionName: 'warm', Payload: Buffer.from('{}')}))
-    if (i > 0) coldTimes.push(performance.now() - start)
-  }
-  const coldMs = median(coldTimes)
+  // Cold: an emulator whose workers start at the first invoke (NCAP_LAMBDA_WARM=lazy), as on AWS.
+  const lazy = await startEmulator(main, join(work, 'lazy'), {NCAP_LAMBDA_WARM: 'lazy'})
+  const lazyClient = await setUp(lazy.endpoint)
+  await lazyClient.make('warm', echoHandler)
+  const coldMs = await afterUpdates(lazyClient.client, 'warm', 200)
+  lazyClient.client.destroy()
+  await stop(lazy)
+
+  const stateDir = join(work, 'state')
+  const emulator = await startEmulator(main, stateDir)
+  const {client, make} = await setUp(emulator.endpoint)
+  await make('warm', echoHandler)
+  const warmMs = await timeInvokes(client, 'warm', WARM)
+  // EAGER (the default): the update starts the new worker; 1 s later the first invoke finds it loaded.
+  const eagerMs = await afterUpdates(client, 'warm', 1000)
 
   await make(
     'overlap',
@@ -194,7 +220,6 @@ try {
   )
   const peakKb = statusKb(emulator.child.pid!, 'VmHWM')
   client.destroy()
-  admin.destroy()
   await stop(emulator)
 
   // Start-up on a state folder that holds functions (Lambda loads only after the first answer), beside an empty one.
@@ -219,10 +244,16 @@ try {
       `${fmt(warmMs / echoMs, 2)}×`,
     ],
     [
-      `cold invoke (new worker), median of ${COLD}`,
+      `cold invoke (new worker, NCAP_LAMBDA_WARM=lazy), median of ${COLD}`,
       `${fmt(coldMs)} ms`,
       `${fmt(nodeZero)} ms (node -e 0)`,
       `${fmt(coldMs / nodeZero, 2)}×`,
+    ],
+    [
+      `first invoke 1 s after an update, EAGER warm-up (not a cold start), median of ${COLD}`,
+      `${fmt(eagerMs)} ms`,
+      `${fmt(coldMs)} ms (cold, the same update with NCAP_LAMBDA_WARM=lazy)`,
+      `${fmt(eagerMs / coldMs, 2)}×`,
     ],
     [
       `${OVERLAP} overlapping invokes (50 ms handler)`,
