@@ -401,9 +401,13 @@ async function launch(l: Launch): Promise<Outcome> {
     )
     steps.add(`launched ${ids.length} ${instanceType} instance(s) of ${s.AMI}: ${ids.join(', ')}`)
     const start = l.now().toISOString()
-    const records = async () => {
-      await Promise.all(
-        record.datasets.map(async (d, i) => {
+    // The job's record says running beside its instances' active records and statuses (the monitor acts on a job
+    // only once a command finishes or an instance ends, and no command is sent before all three are written).
+    record.state = 'running'
+    const records = () =>
+      Promise.all([
+        bucket.putJson(paths.record, record),
+        ...record.datasets.map(async (d, i) => {
           const cost: CostRecord = {
             instanceId: d.instanceId!,
             pipeline: s.PIPELINE_NAME,
@@ -422,10 +426,7 @@ async function launch(l: Launch): Promise<Outcome> {
             bucket.putJson(d.statusKey, statusOf(record, i, 'INITIALIZING', 'instance launched', l.now())),
           ])
         }),
-      )
-      record.state = 'running'
-      await bucket.putJson(paths.record, record)
-    }
+      ])
     const monitored = s.MONITOR && s.MONITOR_FUNCTION_ARN
     if (monitored) record.ruleName = jobRuleName(s.JOB_RULE_PREFIX, record.jobId.slice(record.jobId.lastIndexOf('_') + 1))
     const rule = async () => {
