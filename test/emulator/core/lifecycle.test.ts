@@ -9,11 +9,17 @@ import {credentials, startTestServer} from './fixtures.js'
 test('a service is made on first use, once; close() lets in-flight requests finish, then closes services', async (t) => {
   let made = 0
   let closed = false
+  let handled = 0
+  let secondArrived: () => void = () => {}
+  const arrived = new Promise<void>((done) => {
+    secondArrived = done
+  })
   const slow: ServiceFactory = () => {
     made++
     return {
       signingName: 'sts',
       async handle(ctx) {
+        if (++handled === 2) secondArrived()
         await sleep(300)
         sendQueryResult(ctx, 'GetCallerIdentity', {Account: '000000000000', Arn: ctx.principal.arn, UserId: ctx.principal.userId})
       },
@@ -27,7 +33,8 @@ test('a service is made on first use, once; close() lets in-flight requests fini
   const sts = new STSClient({endpoint: server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1})
   await sts.send(new GetCallerIdentityCommand({}))
   const pending = sts.send(new GetCallerIdentityCommand({}))
-  await sleep(100)
+  // Close once the second request is in its handler (a fixed sleep could close before it even arrives on a loaded machine).
+  await arrived
   const closing = server.close()
   const answer = await pending
   t.is(answer.Account, '000000000000')
