@@ -109,11 +109,10 @@ export class SecretsState {
   }
 
   private schedule(region: string, name: string, on: boolean): void {
-    let names = this.scheduled.get(region)
-    if (on) {
-      if (!names) this.scheduled.set(region, (names = new Set()))
-      names.add(name)
-    } else names?.delete(name)
+    const names = this.scheduled.get(region)
+    if (!on) names?.delete(name)
+    else if (names) names.add(name)
+    else this.scheduled.set(region, new Set([name]))
   }
 
   static folderOf(stateDir: string): string {
