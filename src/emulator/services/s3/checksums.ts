@@ -127,22 +127,49 @@ export interface BodyDigests {
 export class BodyHasher {
   size = 0
   private readonly md5 = createHash('md5')
-  private readonly digests: [ChecksumAlgorithm, Digest][]
+  private digests: [ChecksumAlgorithm, Digest][]
+  private offloaded: readonly ChecksumAlgorithm[] | undefined
+  private remote: {md5: Buffer; checksums: Checksums} | undefined
 
   constructor(algorithms: Iterable<ChecksumAlgorithm>) {
     this.digests = [...new Set(algorithms)].map((algorithm) => [algorithm, newDigest(algorithm)])
   }
 
+  /**
+   * Hands MD5 and the algorithms in `elsewhere` to another hasher (a worker thread) before any byte
+   * is hashed: from then on update() hashes only the others, and finish() takes the rest's results.
+   * Returns the algorithms handed over.
+   */
+  offload(elsewhere: ReadonlySet<ChecksumAlgorithm>): ChecksumAlgorithm[] {
+    if (this.size > 0 || this.offloaded) throw new Error('a body hasher can only hand over before its first byte')
+    const handed = this.digests.filter(([algorithm]) => elsewhere.has(algorithm)).map(([algorithm]) => algorithm)
+    this.digests = this.digests.filter(([algorithm]) => !elsewhere.has(algorithm))
+    this.offloaded = handed
+    return handed
+  }
+
   update(chunk: Buffer): void {
     this.size += chunk.length
-    this.md5.update(chunk)
+    if (!this.offloaded) this.md5.update(chunk)
     for (const [, digest] of this.digests) digest.update(chunk)
   }
 
+  /** The MD5 and checksums computed elsewhere after offload(). */
+  adopt(remote: {md5: Buffer; checksums: Checksums}): void {
+    this.remote = remote
+  }
+
   finish(): BodyDigests {
+    const remote = this.remote
+    if (this.offloaded && !remote) throw new Error('an offloaded body hasher needs the remote digests')
     const checksums: Checksums = {}
+    for (const algorithm of this.offloaded ?? []) {
+      const value = remote?.checksums[algorithm]
+      if (value === undefined) throw new Error(`the remote digests lack ${algorithm}`)
+      checksums[algorithm] = value
+    }
     for (const [algorithm, digest] of this.digests) checksums[algorithm] = digest.digest().toString('base64')
-    return {size: this.size, md5: this.md5.digest(), checksums}
+    return {size: this.size, md5: this.offloaded ? (remote as {md5: Buffer}).md5 : this.md5.digest(), checksums}
   }
 }
 

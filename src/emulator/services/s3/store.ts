@@ -12,7 +12,7 @@
  *   buckets/<bucket>/uploads/<uploadId>/upload.json, <n>.json, <n>-<unique>.part
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {read} from 'node:fs'
+import {read, write} from 'node:fs'
 import {link, mkdir, readdir, readFile, rename, rm, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import {
@@ -26,6 +26,7 @@ import {
   writeAllFd,
   writeJsonAtomic,
 } from '../../../store/atomic.js'
+import {BodyWorkers, releaseSlab, SLAB_BYTES, takeSlab, WORKER_ALGORITHMS, type WorkerSession} from './body-workers.js'
 import type {BodyHasher, Checksums} from './checksums.js'
 
 export interface Segment {
@@ -247,8 +248,11 @@ export class ObjectStore {
    * written, with `durable` settling when the file is fsynced and closed: the caller
    * overlaps that fsync with writing the record, and must await `durable` before the
    * record's rename makes the file reachable.
-   * Bytes go to disk in batches of about WRITE_BATCH with one batch in flight while the
-   * next arrives, so a big body costs few syscalls and the socket is never left idle.
+   * Bytes are gathered into batches of about WRITE_BATCH. A body that fills one goes to a
+   * worker thread (body-workers.ts), which writes and hashes its batches in order while the
+   * next ones arrive, so parts uploaded in parallel are hashed on every core; a smaller body
+   * is hashed and written here. Either way a big body costs few syscalls and the socket is
+   * never left idle.
    * A body of at most `keepUpTo` bytes is also returned as `bytes` (a copy: request
    * chunks are slices of larger socket buffers that must not be pinned).
    */
@@ -266,33 +270,85 @@ export class ObjectStore {
     let writing: Promise<void> = Promise.resolve()
     let flushed = false
     let bytes: Buffer | undefined
+    // The worker path: slabs written at their offsets and hashed by a worker, a few in flight.
+    let session: WorkerSession | undefined
+    let slab: Buffer | undefined
+    let filled = 0
+    let position = 0
+    const inFlight: Promise<void>[] = []
+    const sendSlab = async (worker: WorkerSession) => {
+      const full = slab as Buffer
+      const length = filled
+      const at = position
+      slab = undefined
+      filled = 0
+      position += length
+      const both = Promise.allSettled([worker.hash(full, length), writeAllAt(fd, full, length, at)]).then(([hashed, written]) => {
+        if (hashed.status === 'rejected') throw hashed.reason
+        if (written.status === 'rejected') throw written.reason
+        releaseSlab(full)
+      })
+      both.catch(() => undefined)
+      inFlight.push(both)
+      while (inFlight.length > SLABS_IN_FLIGHT) await inFlight.shift()
+    }
+    const toWorker = async (worker: WorkerSession, chunk: Buffer) => {
+      let at = 0
+      while (at < chunk.length) {
+        slab ??= takeSlab()
+        const copied = chunk.copy(slab, filled, at)
+        filled += copied
+        at += copied
+        if (filled === SLAB_BYTES) await sendSlab(worker)
+      }
+    }
     try {
       let batch: Buffer[] = []
       let batched = 0
       for await (const piece of body) {
         const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece
-        hasher.update(chunk)
+        if (session) {
+          hasher.update(chunk)
+          await toWorker(session, chunk)
+          continue
+        }
         batch.push(chunk)
         batched += chunk.length
         if (batched >= WRITE_BATCH) {
-          await writing
-          writing = writeAllFd(fd, batch)
-          // Settled (and rethrown) at the next await of `writing`; never an unhandled rejection meanwhile.
-          writing.catch(() => undefined)
+          if (!flushed) session = openSession(hasher)
+          for (const part of batch) hasher.update(part)
+          if (session) {
+            for (const part of batch) await toWorker(session, part)
+          } else {
+            await writing
+            writing = writeAllFd(fd, batch)
+            // Settled (and rethrown) at the next await of `writing`; never an unhandled rejection meanwhile.
+            writing.catch(() => undefined)
+          }
           flushed = true
           batch = []
           batched = 0
         }
       }
-      await writing
-      if (!flushed && batched <= keepUpTo) {
-        bytes = Buffer.allocUnsafeSlow(batched)
-        let at = 0
-        for (const chunk of batch) at += chunk.copy(bytes, at)
+      if (session) {
+        if (filled > 0) await sendSlab(session)
+        while (inFlight.length > 0) await inFlight.shift()
+        hasher.adopt(await session.finish())
+      } else {
+        for (const part of batch) hasher.update(part)
+        await writing
+        if (!flushed && batched <= keepUpTo) {
+          bytes = Buffer.allocUnsafeSlow(batched)
+          let at = 0
+          for (const chunk of batch) at += chunk.copy(bytes, at)
+        }
+        if (batched > 0) await writeAllFd(fd, batch)
       }
-      if (batched > 0) await writeAllFd(fd, batch)
     } catch (error) {
+      session?.drop()
+      // No write may still be running when the descriptor closes.
       await writing.catch(() => undefined)
+      await Promise.allSettled(inFlight)
       await closeFd(fd)
       await rm(path, {force: true})
       throw error
@@ -371,3 +427,31 @@ const readFd = (fd: number, into: Buffer, offset: number, length: number, positi
 
 /** Bytes per disk write of a streamed body: large writes, few syscalls, bounded memory. */
 const WRITE_BATCH = 1024 * 1024
+
+/** One pool of body workers per process, shared by every store in it; undefined where workers cannot start. */
+let workers: BodyWorkers | undefined | null
+
+/** A worker session for a body that has filled its first batch, with the hasher's MD5 and native checksums handed to it. */
+function openSession(hasher: BodyHasher): WorkerSession | undefined {
+  if (workers === null || workers?.broken) return undefined
+  try {
+    workers ??= new BodyWorkers()
+    return workers.open(() => hasher.offload(WORKER_ALGORITHMS))
+  } catch {
+    workers = null
+    return undefined
+  }
+}
+
+/** Slabs of one body being written and hashed at once: the disk and a worker kept busy, memory bounded. */
+const SLABS_IN_FLIGHT = 4
+
+/** Writes `length` bytes of `buffer` at `position` (short writes resumed). */
+async function writeAllAt(fd: number, buffer: Buffer, length: number, position: number): Promise<void> {
+  let done = 0
+  while (done < length) {
+    done += await new Promise<number>((resolve, reject) =>
+      write(fd, buffer, done, length - done, position + done, (error, count) => (error ? reject(error) : resolve(count))),
+    )
+  }
+}
