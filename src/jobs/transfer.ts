@@ -7,10 +7,11 @@
  */
 import {createHash} from 'node:crypto'
 import {createReadStream, createWriteStream} from 'node:fs'
-import {mkdir, rename, rm, stat} from 'node:fs/promises'
+import {type FileHandle, mkdir, open, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {pipeline as pipe} from 'node:stream/promises'
-import type {S3Client} from '@aws-sdk/client-s3'
+import {crc32} from 'node:zlib'
+import type {PutObjectCommand, S3Client, UploadPartCommand, UploadPartCommandOutput} from '@aws-sdk/client-s3'
 import {NcapError} from '../errors.js'
 
 export const MiB = 1024 * 1024
@@ -89,7 +90,53 @@ export async function sameContent(s3: S3Client, bucket: string, key: string, fil
 /** Called as bytes move: the file, bytes done, bytes in all. */
 export type Progress = (file: string, loaded: number, total: number) => void
 
-/** Uploads a file in parallel parts; on any failure (or an abort signal) the upload is aborted, never left half. */
+/** Parts in flight at once: enough to keep the connection busy while each part's response (its fsync) is awaited. */
+export const UPLOAD_CONCURRENCY = 4
+
+/** S3's CRC32 of some bytes, base64 as the x-amz-checksum-crc32 header carries it. */
+function crc32Base64(bytes: Uint8Array): string {
+  const out = Buffer.alloc(4)
+  out.writeUInt32BE(crc32(bytes) >>> 0)
+  return out.toString('base64')
+}
+
+/** Reads exactly `length` bytes at `position` into `into` (a file that shrank while being sent is an error). */
+async function readExactly(handle: FileHandle, into: Buffer, length: number, position: number, file: string): Promise<Buffer> {
+  let at = 0
+  while (at < length) {
+    const {bytesRead} = await handle.read(into, at, length - at, position + at)
+    if (bytesRead === 0)
+      throw new NcapError(`${file} changed while it was being uploaded (it ends at ${position + at} bytes)`, {code: 'FileChanged'})
+    at += bytesRead
+  }
+  return into.subarray(0, length)
+}
+
+/**
+ * The body goes as it is and unsigned (x-amz-content-sha256: UNSIGNED-PAYLOAD), its integrity
+ * carried by the CRC32 computed here and checked by S3: otherwise the SDK would hash every
+ * byte again with SHA-256 to sign it, which costs more than the CRC and S3's own MD5 together.
+ * The body stays a buffer (not a stream), so the SDK can still retry the request.
+ */
+function unsignedPayload<T extends PutObjectCommand | UploadPartCommand>(command: T): T {
+  const stack = command.middlewareStack as PutObjectCommand['middlewareStack']
+  stack.add(
+    (next) => async (args) => {
+      const request = args.request as {headers?: Record<string, string>}
+      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
+      return next(args)
+    },
+    {step: 'build', name: 'ncapUnsignedPayload'},
+  )
+  return command
+}
+
+/**
+ * Uploads a file: one PUT when it fits in a part, else a multipart upload of UPLOAD_CONCURRENCY
+ * parts at a time, each read into one of a few reused buffers and sent with its CRC32 (the
+ * object then has S3's composite CRC32, as the SDK's own Upload gives it). On any failure (or an
+ * abort signal) the upload is aborted, never left half.
+ */
 export async function uploadFile(
   s3: S3Client,
   bucket: string,
@@ -97,28 +144,101 @@ export async function uploadFile(
   file: string,
   options: {progress?: Progress; signal?: AbortSignal; contentType?: string} = {},
 ): Promise<void> {
-  const {Upload} = await import('@aws-sdk/lib-storage')
-  const {size} = await stat(file)
-  const upload = new Upload({
-    client: s3,
-    params: {
-      Bucket: bucket,
-      Key: key,
-      Body: createReadStream(file),
-      ContentLength: size,
-      ...(options.contentType ? {ContentType: options.contentType} : {}),
-    },
-    queueSize: 4,
-    partSize: partSizeFor(size),
-    leavePartsOnError: false,
-  })
-  upload.on('httpUploadProgress', (p) => options.progress?.(file, p.loaded ?? 0, p.total ?? size))
-  const onAbort = () => void upload.abort()
-  options.signal?.addEventListener('abort', onAbort, {once: true})
+  const {PutObjectCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, AbortMultipartUploadCommand} =
+    await import('@aws-sdk/client-s3')
+  const handle = await open(file, 'r')
   try {
-    await upload.done()
+    const {size} = await handle.stat()
+    const partSize = partSizeFor(size)
+    const signal = options.signal
+    const contentType = options.contentType ? {ContentType: options.contentType} : {}
+    options.progress?.(file, 0, size)
+    if (size <= partSize) {
+      const body = await readExactly(handle, Buffer.allocUnsafe(size), size, 0, file)
+      const put = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentLength: size,
+        ChecksumCRC32: crc32Base64(body),
+        ...contentType,
+      })
+      await s3.send(unsignedPayload(put), {abortSignal: signal})
+      options.progress?.(file, size, size)
+      return
+    }
+    signal?.throwIfAborted()
+    const created = await s3.send(
+      new CreateMultipartUploadCommand({Bucket: bucket, Key: key, ChecksumAlgorithm: 'CRC32', ...contentType}),
+      {
+        abortSignal: signal,
+      },
+    )
+    const uploadId = created.UploadId as string
+    const count = Math.ceil(size / partSize)
+    const parts: {PartNumber: number; ETag: string; ChecksumCRC32: string}[] = []
+    // Each sender reads its next part into its own buffer, which is free again once the part is acknowledged.
+    const stop = new AbortController()
+    const abortAll = () => stop.abort(signal?.reason)
+    signal?.addEventListener('abort', abortAll, {once: true})
+    let next = 0
+    let loaded = 0
+    const sender = async () => {
+      let buffer: Buffer | undefined
+      while (next < count && !stop.signal.aborted) {
+        const index = next++
+        const position = index * partSize
+        const length = Math.min(partSize, size - position)
+        buffer ??= Buffer.allocUnsafeSlow(partSize)
+        const body = await readExactly(handle, buffer, length, position, file)
+        const command = new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: index + 1,
+          Body: body,
+          ContentLength: length,
+          ChecksumCRC32: crc32Base64(body),
+        })
+        let answer: UploadPartCommandOutput
+        try {
+          answer = await s3.send(unsignedPayload(command), {abortSignal: stop.signal})
+        } catch (error) {
+          // The request may still hold the buffer: never reuse it.
+          buffer = undefined
+          throw error
+        }
+        if (!answer.ETag)
+          throw new NcapError(`part ${index + 1} of s3://${bucket}/${key} came back without an ETag`, {code: 'UploadFailed'})
+        parts[index] = {
+          PartNumber: index + 1,
+          ETag: answer.ETag,
+          ChecksumCRC32: answer.ChecksumCRC32 ?? (command.input.ChecksumCRC32 as string),
+        }
+        loaded += length
+        options.progress?.(file, loaded, size)
+      }
+    }
+    try {
+      const senders = Array.from({length: Math.min(UPLOAD_CONCURRENCY, count)}, () =>
+        sender().catch((error) => {
+          stop.abort(error)
+          throw error
+        }),
+      )
+      const settled = await Promise.allSettled(senders)
+      const failed = settled.find((one): one is PromiseRejectedResult => one.status === 'rejected')
+      if (failed) throw signal?.aborted ? (signal.reason ?? failed.reason) : failed.reason
+      signal?.throwIfAborted()
+      await s3.send(new CompleteMultipartUploadCommand({Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: {Parts: parts}}))
+    } catch (error) {
+      await s3.send(new AbortMultipartUploadCommand({Bucket: bucket, Key: key, UploadId: uploadId})).catch(() => undefined)
+      throw error
+    } finally {
+      signal?.removeEventListener('abort', abortAll)
+    }
   } finally {
-    options.signal?.removeEventListener('abort', onAbort)
+    await handle.close()
   }
 }
 
