@@ -1,5 +1,5 @@
 /** Handler bundles: one CommonJS index.js in a deterministic zip, the AWS SDK left to the runtime. */
-import {cp, mkdtemp, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -64,13 +64,17 @@ test('the AWS SDK is left to the runtime and required (CommonJS finds the runtim
   t.true(folders.zip.length < 10_000, `folders zip is ${folders.zip.length} bytes`)
 })
 
-test('a bundle loads as CommonJS and exports handler', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'ncap-bundle-load-'))
+test('a bundle loads as CommonJS and exports handler (the SDK found as the Lambda runtime provides it)', async (t) => {
+  // The handlers load their SDK clients at init; the runtime provides the SDK, here the repository's node_modules above the folder.
+  const cache = join(repoRoot, 'node_modules', '.cache')
+  await mkdir(cache, {recursive: true})
+  const dir = await mkdtemp(join(cache, 'ncap-bundle-load-'))
+  t.teardown(() => rm(dir, {recursive: true, force: true}))
   for (const h of handlers) {
     const {code} = await bundleHandler(h)
     const file = join(dir, `${h.split('/').pop()}.cjs`)
     await writeFile(file, code)
-    const mod = createRequire(join(repoRoot, 'package.json'))(file) as {handler?: unknown}
+    const mod = createRequire(file)(file) as {handler?: unknown}
     t.is(typeof mod.handler, 'function', h)
   }
 })
