@@ -119,7 +119,7 @@ test.serial('trace --json: every link of the chain, in order, as typed lines, an
   t.deepEqual(
     order,
     [...order].sort((a, b) => a - b),
-    'the links are in the chain order',
+    `the links are in the chain order:\n${links.map((l) => `${l.time} ${l.kind} ${l.outcome} ${l.summary}`).join('\n')}`,
   )
   // The running transition and SendCommand land within the same few milliseconds (the submit handler sends as soon
   // as DescribeInstances says running): only their order against the launch and the command's end is fixed.

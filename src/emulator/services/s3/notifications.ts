@@ -423,6 +423,8 @@ export class Notifier {
           },
         ],
       }
+      // Recorded at the moment S3 hands the event over: the function may start before Invoke's answer is back here.
+      const handedOver = new Date(this.env.clock.now()).toISOString()
       try {
         const lambda = (await this.env.internal('lambda')) as import('../../internal.js').LambdaInternal
         const result = await lambda.invokeAsService({
@@ -436,6 +438,7 @@ export class Notifier {
         })
         events.record({
           ...base,
+          time: handedOver,
           resource: rule.arn,
           outcome: 'delivered',
           summary: `${change.eventName} of ${where} delivered to ${rule.arn} by rule '${rule.id}'`,
