@@ -56,7 +56,7 @@ const json = async <T>(bucket: string, key: string) => JSON.parse(await text(buc
 const keys = async (bucket: string, prefix: string) =>
   ((await s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: prefix}))).Contents ?? []).map((o) => o.Key!).sort()
 
-/** A bucket with a 2-dataset job launched by the submit handler. */
+/** A bucket with a 2-dataset job launched by the submit handler, and the monitor's settings for it. */
 async function launchedJob(bucket: string, clients: Clients = makeClients(region)) {
   await s3.send(new CreateBucketCommand({Bucket: bucket}))
   for (const k of ['lab/inputs/a.mp4', 'lab/inputs/b.mp4']) await s3.send(new PutObjectCommand({Bucket: bucket, Key: k, Body: k}))
@@ -88,7 +88,8 @@ async function launchedJob(bucket: string, clients: Clients = makeClients(region
   const out = await handleUpload(upload, {settings, clients, remainingMs: () => 60_000})
   if (out.outcome !== 'launched') throw new Error(JSON.stringify(out))
   const record = await json<JobRecord>(bucket, jobPaths(bucket, 'lab', 'results', out.jobId).record)
-  return {...out, record, paths: jobPaths(bucket, 'lab', 'results', out.jobId)}
+  const monitorSettings = readSettings(monitorSettingsSchema, base(bucket))
+  return {...out, record, paths: jobPaths(bucket, 'lab', 'results', out.jobId), settings: monitorSettings}
 }
 
 const ssmEvent = (instanceId: string, commandId: string, status: string) => ({
@@ -118,7 +119,7 @@ withMoto(
   async (t) => {
     const bucket = 'mon-flow'
     const job = await launchedJob(bucket)
-    const settings = readSettings(monitorSettingsSchema, base(bucket))
+    const {settings} = job
     const ctx = (now = new Date()) => ({settings, clients: makeClients(region), now})
     const [a, b] = job.record.datasets
     const first = await monitor(ssmEvent(a!.instanceId!, a!.commandId!, 'Success'), ctx())
@@ -194,7 +195,7 @@ withMoto(
   async (t) => {
     const bucket = 'mon-together'
     const job = await launchedJob(bucket)
-    const settings = readSettings(monitorSettingsSchema, base(bucket))
+    const {settings} = job
     const ids = job.record.datasets.map((d) => d.instanceId!)
     await ec2.send(new StopInstancesCommand({InstanceIds: ids}))
     // The first monitor's EventBridge calls are slow: before the claim, the second deleted the rule and the first's record overwrote it.
@@ -230,7 +231,7 @@ withMoto(
   async (t) => {
     const bucket = 'mon-stopped'
     const job = await launchedJob(bucket)
-    const settings = readSettings(monitorSettingsSchema, base(bucket))
+    const {settings} = job
     const [a] = job.record.datasets
     await ec2.send(new StopInstancesCommand({InstanceIds: [a!.instanceId!]}))
     const out = await monitor(ec2Event(a!.instanceId!, 'stopped'), {settings, clients: inProgressClients(), now: new Date()})
@@ -250,7 +251,7 @@ withMoto(
   async (t) => {
     const bucket = 'mon-timeout'
     const job = await launchedJob(bucket)
-    const settings = readSettings(monitorSettingsSchema, base(bucket))
+    const {settings} = job
     const later = new Date(Date.now() + 31 * 60_000)
     const out = await monitor(schedule(later), {settings, clients: inProgressClients(), now: later})
     t.is(out.length, 2)
