@@ -5,6 +5,7 @@
  * back exact, and an aborted or failed upload leaves no object and no open upload behind.
  */
 import {createHash} from 'node:crypto'
+import {truncateSync} from 'node:fs'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -98,6 +99,24 @@ test.serial('an aborted upload rejects and leaves neither an object nor an open 
   t.is(listed.KeyCount, 0)
   const open = await fixture.s3.send(new ListMultipartUploadsCommand({Bucket: bucket}))
   t.deepEqual(open.Uploads ?? [], [])
+})
+
+test.serial('a file that shrinks while it uploads: FileChanged naming the file, and no object nor open upload left', async (t) => {
+  const file = join(work, 'shrinks.bin')
+  await writeFile(file, bytesOf(10 * partSizeFor(1), 5))
+  let cut = false
+  const upload = uploadFile(fixture.s3, bucket, 'in/shrinks.bin', file, {
+    progress: (_f, loaded) => {
+      if (loaded > 0 && !cut) {
+        cut = true
+        truncateSync(file, partSizeFor(1) + 1)
+      }
+    },
+  })
+  const error = await t.throwsAsync(upload, {message: new RegExp(`${file} changed while it was being uploaded`)})
+  t.is((error as {code?: string}).code, 'FileChanged')
+  t.is((await fixture.s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: 'in/shrinks.bin'}))).KeyCount, 0)
+  t.deepEqual((await fixture.s3.send(new ListMultipartUploadsCommand({Bucket: bucket}))).Uploads ?? [], [])
 })
 
 test.serial('a failed upload (no such bucket) rejects with the service error', async (t) => {
