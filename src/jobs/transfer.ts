@@ -228,7 +228,8 @@ export async function uploadFile(
       )
       const settled = await Promise.allSettled(senders)
       const failed = settled.find((one): one is PromiseRejectedResult => one.status === 'rejected')
-      if (failed) throw signal?.aborted ? (signal.reason ?? failed.reason) : failed.reason
+      // The first failure is the cause (it aborted the other senders): report it, not another sender's AbortError.
+      if (failed) throw signal?.aborted ? (signal.reason ?? failed.reason) : (stop.signal.reason ?? failed.reason)
       signal?.throwIfAborted()
       await s3.send(new CompleteMultipartUploadCommand({Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: {Parts: parts}}))
     } catch (error) {
